@@ -1,0 +1,32 @@
+# mmlu-ml: `make demo` runs the pipeline on a small slice; `make test` runs every test.
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+SHARED  ?= ../shared
+export MMLU_ML_SOURCE ?= $(SHARED)/mmlu
+
+# The demo slice: 3 subjects x first 10 test questions, English + 2 languages of the GPT-4 chart,
+# translated by the embedded local translator and scored by the embedded default model (GPT-4 protocol).
+DEMO_LANGS    ?= en,de,fr
+DEMO_SUBJECTS ?= astronomy,high_school_geography,marketing
+DEMO_LIMIT    ?= 10
+
+.PHONY: install demo test clean
+
+$(BIN)/mmlu-ml: setup.cfg pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "Python 3.11 is needed (set PY=...)"; exit 2; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[all,test]'
+	@touch $@
+
+install: $(BIN)/mmlu-ml
+
+demo: install
+	$(BIN)/mmlu-ml run --languages $(DEMO_LANGS) --subjects $(DEMO_SUBJECTS) --limit $(DEMO_LIMIT)
+
+test: install
+	$(BIN)/python -m pytest -q -ra tests
+
+clean:
+	rm -rf $(VENV) cache results/translations results/predictions results/report *.egg-info

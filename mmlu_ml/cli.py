@@ -1,0 +1,234 @@
+"""The `mmlu-ml` command: parse options, call a stage, print. Stages live in their own modules."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import click
+
+from . import __version__
+from .errors import MmluMlError
+
+
+class Group(click.Group):
+    """Turns our errors into one line on stderr and exit code 2, wherever they are raised."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MmluMlError as exc:
+            click.echo(f"mmlu-ml: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def common(default_languages: str = "gpt4", default_splits: str = "test"):
+    """The options every stage shares; each is also read from an MMLU_ML_* variable."""
+
+    def wrap(f):
+        options = [
+            click.option("--source", envvar="MMLU_ML_SOURCE", default=None, show_envvar=True,
+                         help="MMLU source: hf:<id or path> (default hf:cais/mmlu), a CSV folder, or a .tar of it."),
+            click.option("--languages", envvar="MMLU_ML_LANGUAGES", default=default_languages,
+                         show_default=True, show_envvar=True,
+                         help="Codes separated by commas, or gpt4 (English + the report's 26), mmmlu, global_mmlu, all."),
+            click.option("--subjects", envvar="MMLU_ML_SUBJECTS", default="all", show_default=True, show_envvar=True,
+                         help="MMLU subjects separated by commas, or all."),
+            click.option("--splits", envvar="MMLU_ML_SPLITS", default=default_splits, show_default=True,
+                         show_envvar=True, help="dev, val, test, separated by commas."),
+            click.option("--limit", envvar="MMLU_ML_LIMIT", type=click.IntRange(min=1), default=None,
+                         show_envvar=True, help="Keep the first N questions of each subject and split."),
+            click.option("--cache-dir", envvar="MMLU_ML_CACHE_DIR", default="cache", show_default=True,
+                         show_envvar=True, type=click.Path(file_okay=False), help="Caches (translations, responses, models)."),
+            click.option("--out", envvar="MMLU_ML_OUT", default="results", show_default=True, show_envvar=True,
+                         type=click.Path(file_okay=False), help="Where results are written."),
+        ]
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return wrap
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="mmlu-ml")
+def main():
+    """Translate MMLU, score models per language, chart the result against the GPT-4 report.
+
+    \b
+    Example, the whole pipeline on a small slice:
+      mmlu-ml run --source ../shared/mmlu --languages en,de --limit 5
+    """
+
+
+@main.command()
+@common(default_splits="dev,val,test")
+def data(source, languages, subjects, splits, limit, cache_dir, out):
+    """Count the questions of a source per split, subject and category.
+
+    \b
+    Example:
+      mmlu-ml data --source ../shared/mmlu
+    """
+    from . import mmlu
+    from .subjects import CATEGORIES, SPLITS, SUBJECTS
+
+    subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
+    spl = mmlu.parse_list(splits, SPLITS, "split")
+    ds = mmlu.load(source, subj, spl, limit)
+    per = Counter((q.subject, q.split) for q in ds.questions)
+    width = max(len(s) for s in subj)
+    click.echo(f"{'subject':<{width}}  {'category':<15} " + " ".join(f"{s:>6}" for s in spl))
+    for s in subj:
+        from .subjects import CATEGORY
+        click.echo(f"{s:<{width}}  {CATEGORY[s]:<15} " + " ".join(f"{per[(s, sp)]:>6,}" for sp in spl))
+    click.echo("")
+    cats = Counter((q.category, q.split) for q in ds.questions)
+    for c in CATEGORIES:
+        click.echo(f"{'[' + c + ']':<{width}}  {'':<15} " + " ".join(f"{cats[(c, sp)]:>6,}" for sp in spl))
+    totals = Counter(q.split for q in ds.questions)
+    click.echo(f"{'total (' + str(len(subj)) + ' subjects)':<{width}}  {'':<15} "
+               + " ".join(f"{totals[sp]:>6,}" for sp in spl))
+    click.echo(f"source: {ds.source}  sha256: {ds.source_hash[:16]}")
+
+
+@main.command(name="languages")
+@click.option("--select", default="all", show_default=True, help="Which languages to list (same selectors as --languages).")
+def languages_cmd(select):
+    """List the languages, their Azure codes, speakers and GPT-4's published accuracy.
+
+    \b
+    Example:
+      mmlu-ml languages --select gpt4
+    """
+    from .languages import load
+
+    table = load()
+    rows = table.select(select)
+    click.echo(f"{'code':<6} {'name':<20} {'native':<20} {'script':<6} {'azure':<8} {'speakers(M)':>11} {'GPT-4 %':>8}  sets")
+    for lang in rows:
+        gpt4 = f"{lang.gpt4:.1f}" if lang.gpt4 is not None else "-"
+        click.echo(f"{lang.code:<6} {lang.name:<20} {lang.native:<20} {lang.script:<6} {lang.azure:<8} "
+                   f"{lang.speakers:>11,.1f} {gpt4:>8}  {','.join(lang.sets)}")
+    click.echo(f"{len(rows)} languages; baselines: " + ", ".join(f"{b.name} {b.accuracy}" for b in table.baselines))
+
+
+def translate_options(f):
+    for option in reversed([
+        click.option("--translator", envvar="MMLU_ML_TRANSLATOR", default="local", show_default=True, show_envvar=True,
+                     help="azure | openai | local | bergamot | identity."),
+        click.option("--translator-model", envvar="MMLU_ML_TRANSLATOR_MODEL", default=None, show_envvar=True,
+                     help="Chat model for `openai` (a served name) or `local` (a GGUF name or path)."),
+        click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True,
+                     help="Requests in flight."),
+        click.option("--chars-per-hour", type=click.IntRange(min=1), default=40_000_000, show_default=True,
+                     help="Hourly character budget to pace under (Azure S1 quota by default)."),
+        click.option("--price-per-million", type=click.FloatRange(min=0), default=10.0, show_default=True,
+                     help="USD per million characters, for --dry-run (Azure standard list price)."),
+        click.option("--dry-run", is_flag=True, help="Count what would be sent and what it costs; send nothing."),
+        click.option("--strict", is_flag=True, help="Exit non-zero when a translation check fails its threshold."),
+    ]):
+        f = option(f)
+    return f
+
+
+@main.command()
+@common(default_splits="dev,test")
+@translate_options
+def translate(**kwargs):
+    """Translate MMLU splits into languages, through a cache that never pays twice.
+
+    \b
+    Example:
+      mmlu-ml translate --translator azure --languages sw,cy --splits dev --dry-run
+    """
+    from .translate import run_translate
+    run_translate(**kwargs)
+
+
+def evaluate_options(f):
+    for option in reversed([
+        click.option("--model", envvar="MMLU_ML_MODEL", default="llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m",
+                     show_default=True, show_envvar=True,
+                     help="llamacpp:<gguf path or name> | openai:<model> | hf:<id or path>."),
+        click.option("--protocol", type=click.Choice(["gpt4", "mmlu5", "cot0"]), default="gpt4", show_default=True,
+                     help="Prompt format and scoring (see README)."),
+        click.option("--shots", type=click.IntRange(0, 5), default=None, help="Override the protocol's shot count."),
+        click.option("--eval-translator", "eval_translator", envvar="MMLU_ML_EVAL_TRANSLATOR", default=None,
+                     help="Which translations to read when several exist (default: the only one)."),
+        click.option("--base-url", envvar="OPENAI_BASE_URL", default=None, help="OpenAI-compatible server for openai:."),
+        click.option("--model-concurrency", "model_concurrency", type=click.IntRange(1, 256), default=4,
+                     show_default=True, help="Requests in flight for openai: models."),
+    ]):
+        f = option(f)
+    return f
+
+
+@main.command()
+@common(default_splits="test")
+@evaluate_options
+def evaluate(**kwargs):
+    """Score a model per language, subject and category; resumes where it stopped.
+
+    \b
+    Example:
+      mmlu-ml evaluate --model llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m --languages en,de --limit 5
+    """
+    from .evaluate import run_evaluate
+    run_evaluate(**kwargs)
+
+
+def report_options(f):
+    for option in reversed([
+        click.option("--published/--no-published", default=True, show_default=True,
+                     help="Draw GPT-4's published accuracies beside ours."),
+    ]):
+        f = option(f)
+    return f
+
+
+@main.command()
+@click.option("--out", envvar="MMLU_ML_OUT", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="Results folder holding scores.csv; the report goes to <out>/report/.")
+@report_options
+def report(**kwargs):
+    """Draw the cross-language chart and write the leaderboard from results/scores.csv.
+
+    \b
+    Example:
+      mmlu-ml report --out results/published
+    """
+    from .report import run_report
+    run_report(**kwargs)
+
+
+@main.command()
+@common(default_splits="test")
+@translate_options
+@evaluate_options
+@report_options
+@click.pass_context
+def run(ctx, **kwargs):
+    """Translate, evaluate and report, in order, with one set of options.
+
+    \b
+    Example:
+      mmlu-ml run --source ../shared/mmlu --languages en,de --subjects astronomy --limit 5
+    """
+    from .evaluate import run_evaluate
+    from .report import run_report
+    from .translate import run_translate
+
+    names = lambda cmd: {p.name for p in cmd.params}  # noqa: E731
+    t_kwargs = {k: v for k, v in kwargs.items() if k in names(translate)}
+    # evaluation needs the dev split for its shots, whatever splits are scored
+    t_kwargs["splits"] = ",".join(dict.fromkeys(["dev"] + kwargs["splits"].split(",")))
+    run_translate(**t_kwargs)
+    e_kwargs = {k: v for k, v in kwargs.items() if k in names(evaluate)}
+    e_kwargs["eval_translator"] = kwargs["translator"]
+    run_evaluate(**e_kwargs)
+    run_report(**{k: v for k, v in kwargs.items() if k in names(report)})
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
