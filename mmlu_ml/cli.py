@@ -182,6 +182,8 @@ def report_options(f):
     for option in reversed([
         click.option("--published/--no-published", default=True, show_default=True,
                      help="Draw GPT-4's published accuracies beside ours."),
+        click.option("--screenshot/--no-screenshot", default=None,
+                     help="Save leaderboard.png as headless chromium renders it (default: when chromium is installed)."),
     ]):
         f = option(f)
     return f
