@@ -1,0 +1,195 @@
+"""`llamacpp:<gguf path or name>`: a GGUF model run in-process by llama-cpp-python.
+
+Speed comes from the KV cache: each prompt is tokenized whole (so tokens are exactly those of a naive run),
+the longest common prefix with what the cache already holds is kept, the cache is cut back to it, and only the
+new tokens are evaluated. Questions of one subject share instruction + shots, so those are evaluated once per
+subject and each question costs only its own tokens. Next-token logits are read straight from the context
+(`llama_get_logits_ith(ctx, -1)`), without `logits_all`, which would copy a vocabulary-sized row per token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .. import assets
+from ..errors import MmluMlError
+from ..paths import component
+
+_PARAMS_LOCK = threading.Lock()
+PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
+
+
+@contextlib.contextmanager
+def _model_params(extra_bufts: bool):
+    """Load weights into plain CPU buffers unless asked otherwise.
+
+    llama.cpp's extra buffer types include AMX tiles on CPUs that advertise them; inside VMs that advertise AMX
+    without enabling it (these machines), the first batched decode dies on `ldtilecfg`. Plain buffers work
+    everywhere; MMLU_ML_LLAMA_EXTRA_BUFTS=1 turns the repacked/AMX kernels back on where they are known to run.
+    `Llama` reads its defaults from this one function, so it is swapped only while the model loads."""
+    import llama_cpp.llama_cpp as low
+
+    if extra_bufts:
+        yield
+        return
+    with _PARAMS_LOCK:
+        original = low.llama_model_default_params
+
+        def plain():
+            params = original()
+            params.use_extra_bufts = False
+            return params
+
+        low.llama_model_default_params = plain
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = original
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max()
+    return shifted - np.log(np.exp(shifted, dtype=np.float64).sum())
+
+
+class LlamaCppModel:
+    """The Model protocol (mmlu_ml.evaluate.Model) on llama.cpp. Not thread-safe: one call at a time."""
+
+    def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 1,
+                 seed: int = 0, n_ctx: int = 8192, n_threads: int | None = None, reuse_prefix: bool = True,
+                 **_ignored):
+        try:
+            import llama_cpp
+        except ImportError:
+            raise MmluMlError("llamacpp: models need llama-cpp-python; pip install 'mmlu-ml[local]'") from None
+        if not spec:
+            raise MmluMlError("llamacpp: needs a model, e.g. llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m "
+                              f"or llamacpp:/path/to/model.gguf (names: {', '.join(assets.ASSETS)})")
+        self._lib = llama_cpp
+        self.path = assets.resolve(spec, cache_dir)
+        known = assets.ASSETS.get(spec)
+        # a packaged model was sha-checked when joined; any other file is hashed once here
+        self.sha256 = known.sha256 if known and self.path.name == f"{spec}.gguf" else assets.sha256_of(self.path)
+        self.name = component(spec if known else self.path.stem, "model")
+        self.seed = seed
+        self.reuse_prefix = reuse_prefix
+        threads = n_threads or os.cpu_count() or 1
+        with _model_params(extra_bufts=os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1"):
+            self.llm = llama_cpp.Llama(
+                model_path=str(self.path), n_ctx=n_ctx, n_batch=512, n_threads=threads, n_threads_batch=threads,
+                seed=seed, logits_all=False, verbose=False,
+                swa_full=True)  # sliding-window models (Gemma 3) can only be cut back to a prefix with a full cache
+        self.n_ctx = self.llm.n_ctx()
+        self.n_vocab = self.llm.n_vocab()
+        self.evaluated_tokens = 0  # tokens actually run through the model (the benchmark reads this)
+        self.scoring = "next-token" if self._single_tokens(PROBE, (" A", " B", " C", " D")) else "whole-continuation"
+
+    # -- Model protocol -----------------------------------------------------------------------------------------
+
+    def fingerprint(self) -> dict:
+        return {"backend": "llamacpp", "model": self.name, "sha256": self.sha256,
+                "runtime": f"llama-cpp-python {self._lib.__version__}", "n_ctx": self.n_ctx, "seed": self.seed,
+                "scoring": self.scoring, "decoding": "greedy"}
+
+    def letter_logprobs(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]:
+        out: list[dict | Exception] = []
+        for suffix in suffixes:
+            try:
+                out.append(self._score(prefix + suffix, letters))
+            except Exception as exc:  # one item's failure (too long, decode error) must not stop the others
+                self._forget()
+                out.append(exc)
+        return out
+
+    def generate(self, prompts: list[str], max_tokens: int) -> list[str | Exception]:
+        out: list[str | Exception] = []
+        for prompt in prompts:
+            try:
+                out.append(self._generate(prompt, max_tokens))
+            except Exception as exc:
+                self._forget()
+                out.append(exc)
+        return out
+
+    # -- internals --------------------------------------------------------------------------------------------
+
+    def _tokens(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+
+    def _continuation(self, prompt_tokens: list[int], prompt: str, letter: str) -> list[int]:
+        """The tokens `letter` adds after `prompt`, as a whole-text tokenization would produce them."""
+        full = self._tokens(prompt + letter)
+        if full[: len(prompt_tokens)] == prompt_tokens:
+            return full[len(prompt_tokens):]
+        # the letter merged with the prompt's last token: score it as its own tokens after the prompt
+        return self.llm.tokenize(letter.encode("utf-8"), add_bos=False, special=False)
+
+    def _single_tokens(self, prompt: str, letters: Sequence[str]) -> bool:
+        base = self._tokens(prompt)
+        conts = [self._continuation(base, prompt, letter) for letter in letters]
+        return all(len(c) == 1 for c in conts) and len({c[0] for c in conts}) == len(conts)
+
+    def _forget(self) -> None:
+        self.llm.n_tokens = 0
+
+    def _check_fits(self, n: int) -> None:
+        if n > self.n_ctx:
+            raise ValueError(f"prompt of {n} tokens exceeds the context of {self.n_ctx}; use fewer --shots")
+
+    def _eval_to(self, tokens: list[int]) -> None:
+        """Make the context hold exactly `tokens`, evaluating only what the cache does not share."""
+        self._check_fits(len(tokens))
+        keep = 0
+        if self.reuse_prefix:
+            held = self.llm.input_ids[: self.llm.n_tokens]
+            limit = min(len(held), len(tokens))
+            if limit:
+                same = np.asarray(held[:limit]) == np.asarray(tokens[:limit])
+                keep = limit if same.all() else int(np.argmin(same))
+            keep = min(keep, len(tokens) - 1)  # at least one token is evaluated, so fresh logits exist
+        self.llm.n_tokens = keep  # Llama.eval removes cache cells from n_tokens on before decoding
+        new = tokens[keep:]
+        self.llm.eval(new)
+        self.evaluated_tokens += len(new)
+
+    def _next_logprobs(self) -> np.ndarray:
+        ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
+        logits = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(self.n_vocab,))
+        return _log_softmax(logits.astype(np.float64))
+
+    def _score(self, prompt: str, letters: Sequence[str]) -> dict[str, float]:
+        tokens = self._tokens(prompt)
+        conts = [self._continuation(tokens, prompt, letter) for letter in letters]
+        self._check_fits(len(tokens) + max(len(c) for c in conts))
+        self._eval_to(tokens)
+        first = self._next_logprobs()
+        scores: dict[str, float] = {}
+        for letter, cont in zip(letters, conts):
+            total = float(first[cont[0]])
+            if len(cont) > 1:  # a letter that is several tokens: log P of the whole continuation
+                for i in range(1, len(cont)):
+                    self._eval_to(tokens + cont[:i])
+                    total += float(self._next_logprobs()[cont[i]])
+            scores[letter.strip() or letter] = total
+        return scores
+
+    def _generate(self, prompt: str, max_tokens: int) -> str:
+        tokens = self._tokens(prompt)
+        self._check_fits(len(tokens) + max_tokens)
+        self._eval_to(tokens)
+        produced: list[int] = []
+        for _ in range(max_tokens):
+            token = int(np.argmax(self._next_logprobs()))
+            if self._lib.llama_vocab_is_eog(self.llm._model.vocab, token):  # end of text or of turn
+                break
+            produced.append(token)
+            self.llm.eval([token])
+            self.evaluated_tokens += 1
+        return self.llm.detokenize(produced).decode("utf-8", errors="replace")
