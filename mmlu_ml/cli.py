@@ -154,6 +154,8 @@ def evaluate_options(f):
         click.option("--protocol", type=click.Choice(["gpt4", "mmlu5", "cot0"]), default="gpt4", show_default=True,
                      help="Prompt format and scoring (see README)."),
         click.option("--shots", type=click.IntRange(0, 5), default=None, help="Override the protocol's shot count."),
+        click.option("--max-tokens", "max_tokens", type=click.IntRange(1, 4096), default=None,
+                     help="Generation cap for cot0 (default 512)."),
         click.option("--eval-translator", "eval_translator", envvar="MMLU_ML_EVAL_TRANSLATOR", default=None,
                      help="Which translations to read when several exist (default: the only one)."),
         click.option("--base-url", envvar="OPENAI_BASE_URL", default=None, help="OpenAI-compatible server for openai:."),
