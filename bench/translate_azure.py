@@ -1,0 +1,79 @@
+"""Benchmark: all of MMLU dev+test into one language through the fake Azure server, 200 ms added per request.
+
+Reports wall time, requests, characters billed, peak memory, and the ratio of the wall time to the bound the
+request limits set (characters / 50,000 x latency / concurrency); then runs again and counts requests (0).
+The fake server runs in its own interpreter, so it does not compete with the client for the GIL.
+
+    python bench/translate_azure.py --language sw --concurrency 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mmlu_ml.translate import run_translate  # noqa: E402
+
+
+def stats(endpoint: str) -> dict:
+    with urllib.request.urlopen(f"{endpoint}/stats", timeout=10) as r:
+        return json.load(r)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--source", default=str(ROOT.parent / "shared" / "mmlu"))
+    ap.add_argument("--language", default="sw")
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--latency", type=float, default=0.2)
+    args = ap.parse_args()
+
+    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_azure.py"), "--key", "bench-key",
+                               "--latency", str(args.latency)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline().split()[1])
+        endpoint = f"http://127.0.0.1:{port}"
+        os.environ.update(AZURE_TRANSLATOR_KEY="bench-key", AZURE_TRANSLATOR_ENDPOINT=endpoint)
+        work = Path(tempfile.mkdtemp(prefix="bench-translate-"))
+        kwargs = dict(source=args.source, languages=args.language, subjects="all", splits="dev,test", limit=None,
+                      cache_dir=work / "cache", out=work / "results", translator="azure", translator_model=None,
+                      concurrency=args.concurrency, chars_per_hour=40_000_000, price_per_million=10.0,
+                      dry_run=False, strict=False)
+        runs = []
+        for attempt in ("first", "second"):
+            before = stats(endpoint)
+            start = time.perf_counter()
+            summary = run_translate(**kwargs)
+            wall = time.perf_counter() - start
+            after = stats(endpoint)
+            runs.append({"run": attempt, "wall_s": round(wall, 2),
+                         "requests": after.get("requests", 0) - before.get("requests", 0),
+                         "characters_billed": after.get("characters", 0) - before.get("characters", 0),
+                         "strings": sum(r["strings"] for r in summary),
+                         "sent": sum(r["sent"] for r in summary)})
+        first = runs[0]
+        bound = first["characters_billed"] / 50_000 * args.latency / args.concurrency
+        result = {
+            "language": args.language, "concurrency": args.concurrency, "latency_s": args.latency,
+            "runs": runs, "bound_s": round(bound, 2), "ratio_to_bound": round(first["wall_s"] / bound, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+        print(json.dumps(result, indent=2))
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Spans of MMLU text that a translator must return unchanged, and the HTML form that keeps them so.
+
+Protected: LaTeX (`$...$` by Pandoc's rule, so `$50,000 and $20,000` stays money, `\\[...\\]`, `\\frac{..}`),
+formula tokens with `^` or `_` (`x^2`, `10^-28`, `F4_{16}`), blanks (`___`), inline code, lines of code in
+multi-line questions (pseudo-code, C, Python), and whole options that are a function signature (`len(string)`).
+
+Azure keeps text only with the HTML text type: protected spans go inside `<span class="notranslate">`, and
+`<`, `>`, `&` are escaped everywhere so the HTML stays well formed. `from_html(to_html(t)) == t` for every t.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+VERSION = "p1"  # part of translator fingerprints that use protection: a change here re-translates
+
+_DOTALL_PATTERNS = [
+    r"\$\$.+?\$\$",                                   # display math
+    r"\\\[.+?\\\]",                                   # \[ ... \]
+    r"\\\(.+?\\\)",                                   # \( ... \)
+    r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}",             # environments
+]
+_LINE_PATTERNS = [
+    # inline math, Pandoc's rule: opening $ before a non-space, closing $ after a non-space and not before a digit
+    r"(?<![\\$\w])\$(?![\s$])(?:\\.|[^$\\\n])+?(?<![\s\\])\$(?!\d)",
+    r"\\[A-Za-z]+(?:\{[^{}\n]*\})*",                  # a LaTeX command and its brace arguments
+    r"_{2,}",                                         # blanks to fill in
+    r"`[^`\n]+`",                                     # inline code
+    # formula tokens: a caret or underscore between word characters (x^2, (c^2, 10^-28, F4_{16})
+    r"(?<!\S)\S*?[A-Za-z0-9)\]}](?:\^|_(?!_))[A-Za-z0-9({\[+\-−]\S*",
+]
+_CODE_LINE = re.compile(
+    r"←|[=(){}].*;\s*$|^\s*[{}]\s*$|==|!=|\|\||&&|/\*.*\*/"
+    r"|^\s*(?:IF|ELSE|FOR EACH|REPEAT|DISPLAY|RETURN|PROCEDURE|APPEND|INPUT)\b"
+    r"|^\s*(?:int|for|while|if|else|print|def|return|public|private|void|class|import)\b.*[(){};:=]")
+_SIGNATURE = re.compile(r"\s*[A-Za-z_][\w.]*\s?\(([\w\[\],.=*'\" ]{0,40})\)\s*")
+_COMPILED = [re.compile(p, re.S) for p in _DOTALL_PATTERNS] + [re.compile(p) for p in _LINE_PATTERNS]
+_TRAILING = ".,;:?!"
+_TRIGGER = re.compile(r"[$\\_^`{}]|\)\s*$")  # a character every pattern above needs
+_SPAN_OPEN = '<span class="notranslate">'
+_SPAN_CLOSE = "</span>"
+_SPAN_RE = re.compile(r"""<span\s+class\s*=\s*["']notranslate["']\s*>(.*?)</span\s*>""", re.S | re.I)
+
+
+@lru_cache(maxsize=1 << 17)  # the stage and a backend both ask for each string; each language asks again
+def _intervals(text: str) -> tuple[tuple[int, int], ...]:
+    """Sorted, merged (start, end) intervals of the protected spans of `text`."""
+    if "\n" not in text and not _TRIGGER.search(text):  # most strings: nothing any pattern could match
+        return ()
+    found: list[tuple[int, int]] = []
+    sig = _SIGNATURE.fullmatch(text)
+    if sig and not re.search(r"[A-Za-z]{2,} [A-Za-z]{2,}", sig.group(1)):
+        found.append((len(text) - len(text.lstrip()), len(text.rstrip())))
+    for pattern in _COMPILED:
+        for m in pattern.finditer(text):
+            start, end = m.span()
+            if pattern is _COMPILED[-1]:  # formula token: leave sentence punctuation outside, blanks to theirs
+                if "__" in m.group():
+                    continue
+                while end > start and text[end - 1] in _TRAILING:
+                    end -= 1
+            if end > start:
+                found.append((start, end))
+    if "\n" in text:  # code lines only in multi-line strings, where code blocks live
+        offset = 0
+        for line in text.split("\n"):
+            if _CODE_LINE.search(line) and line.strip():
+                lead = len(line) - len(line.lstrip())
+                found.append((offset + lead, offset + len(line.rstrip())))
+            offset += len(line) + 1
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in found:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def spans(text: str) -> list[str]:
+    """The substrings of `text` that must come back unchanged from translation, in order."""
+    return [text[s:e] for s, e in _intervals(text)]
+
+
+def is_untranslatable(text: str) -> bool:
+    """True when nothing in `text` is worth sending: empty, wholly protected, or no letter outside the
+    protected spans (numbers, `$375,000`, `(3, 6)`). The stage copies such strings and never pays for them."""
+    rest, last = [], 0
+    for s, e in _intervals(text):
+        rest.append(text[last:s])
+        last = e
+    rest.append(text[last:])
+    return not any(ch.isalpha() for ch in "".join(rest))
+
+
+def _escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_html(text: str) -> str:
+    """`text` as well-formed HTML: protected spans inside notranslate spans, `< > &` escaped everywhere."""
+    out, last = [], 0
+    for s, e in _intervals(text):
+        out += [_escape(text[last:s]), _SPAN_OPEN, _escape(text[s:e]), _SPAN_CLOSE]
+        last = e
+    out.append(_escape(text[last:]))
+    return "".join(out)
+
+
+def from_html(markup: str) -> str:
+    """The text of a (translated) `to_html` result: notranslate spans unwrapped, entities unescaped."""
+    if "<" not in markup and "&" not in markup:  # most strings: plain text, nothing to undo
+        return markup
+    out, last = [], 0
+    for m in _SPAN_RE.finditer(markup):
+        out += [html.unescape(markup[last:m.start()]), html.unescape(m.group(1))]
+        last = m.end()
+    out.append(html.unescape(markup[last:]))
+    return "".join(out)
+
+
+def utf16_len(text: str) -> int:
+    """Characters as Azure counts and bills them: code points, surrogate pairs (outside the BMP) counting 2."""
+    return len(text.encode("utf-16-le")) // 2

@@ -1,0 +1,265 @@
+"""Stage 1: translate MMLU splits into languages through a cache that never pays twice.
+
+Per language: the distinct strings of the chosen splits (questions, options, the prompt lines per subject)
+are looked up in `<cache_dir>/translations.sqlite`; strings with nothing to translate are copied; the rest
+are packed into requests within the translator's limits, `concurrency` of them in flight, paced under the
+hourly character budget, and each batch is written to the cache as it returns. So a killed run loses at most
+the batches in flight, and a re-run sends only what never came back. Splits are sent one after another so
+each split's manifest counts exactly what it cost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Protocol
+
+from tqdm import tqdm
+
+from . import backends, cache as cache_mod, languages as languages_mod, mmlu, paths, protect
+from .errors import MmluMlError
+from .languages import Language
+from .pacing import Pacer, pack
+from .subjects import SPLITS, SUBJECTS
+from .translate_plan import (Plan, manifest, print_dry_run, print_summary, translated_questions,
+                             write_instructions, write_split)
+
+try:  # written by another part of the project; the stage works (and says so) without it
+    from .checks import check_language
+except ImportError:  # pragma: no cover - depends on the tree
+    check_language = None
+
+
+class Translator(Protocol):
+    name: str        # registry name
+    max_items: int   # strings per request the stage may pack
+    max_chars: int   # characters per request (as `request_chars` counts them, else len)
+
+    def fingerprint(self) -> dict: ...
+
+    def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]: ...
+
+    # Optional: preflight() raises MmluMlError when nothing could be sent (a missing key);
+    # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
+    # usage() -> {"requests": int, "billed_chars": int}, cumulative for the calling thread, which the
+    # stage reads around each call in its worker thread to charge every batch exactly (default: 1, 0).
+
+
+class TranslationFailed(MmluMlError):
+    """Strings still failing after the backend's retries, or --strict checks: results written, exit 1."""
+
+    exit_code = 1
+
+
+def translation_dir(out: Path, translator: str, language: str) -> Path:
+    """Where a language's translation lives: English always through `identity`."""
+    return paths.translations_dir(out, "identity" if language == "en" else translator, language)
+
+
+def run_translate(source, languages, subjects, splits, limit, cache_dir, out, translator, translator_model,
+                  concurrency, chars_per_hour, price_per_million, dry_run, strict) -> list[dict]:
+    """Translate and write; returns the summary rows (one per language and split). See the module docstring."""
+    table = languages_mod.load()
+    langs = table.select(languages)
+    subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
+    spl = mmlu.parse_list(splits, SPLITS, "split")
+    cls = backends.load(backends.TRANSLATORS, translator, "translator")
+    identity_cls = backends.load(backends.TRANSLATORS, "identity", "translator")
+    english = table.languages["en"]
+    foreign = [lang for lang in langs if lang.code != "en"]
+    cache_dir, out = Path(cache_dir), Path(out)
+    plan = Plan.build(mmlu.load(source, subj, spl, limit), subj, spl, limit)
+    tr = cls(translator_model, cache_dir, concurrency=concurrency) if foreign else None
+    measure = getattr(tr, "request_chars", len)
+    distinct = plan.all_distinct()
+    sizes = {t: measure(t) for t in distinct} if foreign else {}
+    copied = {t for t in distinct if protect.is_untranslatable(t)}
+    db_path = cache_dir / "translations.sqlite"
+
+    if dry_run:
+        db = cache_mod.Cache(db_path, "translations") if foreign and db_path.exists() else None
+        rows = []
+        for lang in langs:
+            row = {"language": lang.code, "translator": "identity" if lang.code == "en" else tr.name,
+                   "strings": sum(len(plan.strings(s)) for s in spl), "distinct": len(distinct),
+                   "untranslatable": 0, "cached": 0, "send": 0, "chars": 0}
+            if lang.code != "en":
+                todo = [t for t in distinct if t not in copied]
+                hits = _lookup(db, cache_keys(tr.fingerprint(), lang, todo), todo) if db else {}
+                todo = [t for t in todo if t not in hits]
+                row.update(untranslatable=len(copied), cached=len(hits), send=len(todo),
+                           chars=sum(sizes[t] for t in todo))
+            rows.append(row)
+        print_dry_run(rows, price_per_million)
+        return rows
+
+    summary: list[dict] = []
+    if english in langs:
+        ident = identity_cls(None, cache_dir)
+        summary += _language(plan, ident, english, english, None, None, out, sizes={}, copied=copied,
+                             concurrency=1, run_checks=False)
+    if foreign:
+        if hasattr(tr, "preflight"):
+            tr.preflight()
+        db = cache_mod.Cache(db_path, "translations")
+        pacer = Pacer(chars_per_hour)
+        try:
+            for lang in foreign:
+                summary += _language(plan, tr, english, lang, db, pacer, out, sizes, copied, concurrency, True)
+        finally:
+            db.close()
+    print_summary(summary)
+    failed = [r for r in summary if r["failed"]]
+    if failed:
+        raise TranslationFailed("failed after retries, split files not written: " + "; ".join(
+            f"{r['language']}/{r['split']}: {r['failed']} strings (e.g. {', '.join(r['failed_ids'][:3])})"
+            + (f" [{r['error']}]" if r.get("error") else "") for r in failed) + "; run the same command again to retry")
+    flagged = [r for r in summary if r["flagged"]]
+    if strict and flagged:
+        raise TranslationFailed("--strict: checks over threshold: " + "; ".join(
+            f"{r['language']}/{r['split']}: {', '.join(r['flagged'])}" for r in flagged)
+            + "; see checks in the manifests")
+    return summary
+
+
+def cache_keys(fingerprint: dict, lang: Language, texts) -> dict[str, str]:
+    """`cache.key_of(fingerprint, "en", lang.code, text)` for each text, without re-encoding the fingerprint
+    for every string: the canonical JSON of the list is its encoded head, then the text (tests compare the two)."""
+    prefix = json.dumps([fingerprint, "en", lang.code], sort_keys=True, ensure_ascii=False,
+                        separators=(",", ":"))[:-1] + ","
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return {t: hashlib.sha256((prefix + encode(t) + "]").encode("utf-8")).hexdigest() for t in texts}
+
+
+def _lookup(db: cache_mod.Cache, keys: dict[str, str], texts: list[str]) -> dict[str, str]:
+    found = db.get_many(keys[t] for t in texts)
+    return {t: found[keys[t]] for t in texts if keys[t] in found}
+
+
+def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out: Path, sizes: dict,
+              copied: set, concurrency: int, run_checks: bool) -> list[dict]:
+    """Translate one language; write each split whose strings all came back. Returns its summary rows.
+
+    Batches never mix splits, so what each split cost (requests, billed characters) is counted exactly,
+    while the requests of all splits flow through one pool with no pause between splits."""
+    started = time.monotonic()
+    fingerprint = tr.fingerprint()
+    distinct = plan.all_distinct()
+    done: dict[str, str] = {t: t for t in distinct if t in copied or db is None}  # identity: nothing to pay
+    keys: dict[str, str] = {}
+    if db is not None:
+        keys = cache_keys(fingerprint, lang, [t for t in distinct if t not in done])
+        done.update(_lookup(db, keys, list(keys)))
+    texts = {split: list(dict.fromkeys(plan.strings(split))) for split in plan.splits}
+    owner: dict[str, str] = {}  # a string to send belongs to the first split that has it
+    for split in plan.splits:
+        for t in texts[split]:
+            if t not in done:
+                owner.setdefault(t, split)
+    todo = {split: [t for t in texts[split] if owner.get(t) == split] for split in plan.splits}
+    cost = {split: {"requests": 0, "billed_chars": 0, "end": started} for split in plan.splits}
+    failed: set[str] = set()
+    errors: list[str] = []
+    bar = tqdm(total=len(owner), desc=f"{lang.code} ({tr.name})", unit="str", file=sys.stderr, mininterval=0.5,
+               dynamic_ncols=True, disable=not owner)
+    try:
+        _send(tr, todo, sizes, keys, english, lang, db, pacer, concurrency, done, failed, errors, cost, bar)
+    finally:
+        bar.close()
+    rows = []
+    for split in plan.splits:
+        reused = [t for t in texts[split] if t not in copied and owner.get(t) != split] if db is not None else []
+        chars = {"sent": sum(sizes[t] for t in todo[split]), "cached": sum(sizes.get(t, len(t)) for t in reused),
+                 "billed": cost[split]["billed_chars"]}
+        bad = {t for t in texts[split] if t in failed}
+        counts = {"questions": len(plan.questions[split]), "strings": len(plan.strings(split)),
+                  "distinct": len(texts[split]), "untranslatable": sum(1 for t in texts[split] if t in copied),
+                  "failed": len(bad)}
+        row = {"language": lang.code, "split": split, "strings": counts["strings"], "distinct": len(texts[split]),
+               "sent": len(todo[split]), "chars": chars, "requests": cost[split]["requests"], "failed": len(bad),
+               "flagged": [], "failed_ids": _ids_of(plan, split, bad), "error": errors[0] if errors else None}
+        rows.append(row)
+        if bad:
+            continue  # never write a split with a string missing: the re-run sends only these
+        questions = translated_questions(plan, split, lang, done)
+        checks = _checks(plan.questions[split], questions, lang) if run_checks else {"skipped": "identity"}
+        row["flagged"] = list(checks.get("failed", []))
+        write_split(out, tr.name, lang, split, questions,
+                    manifest(plan, fingerprint, lang, split, counts, chars, row["requests"],
+                             cost[split]["end"] - started, checks))
+    if all(line in done for line in plan.instruction_strings()):
+        write_instructions(out, tr.name, lang, plan, done)
+    return rows
+
+
+def _call(tr, batch: list[str], english: Language, lang: Language):
+    """In a worker thread: translate one batch and say what it cost (the thread's usage before and after)."""
+    before = _usage(tr)
+    result = tr.translate(batch, english, lang)
+    after = _usage(tr)
+    if not after:  # a translator that keeps no counters: one request, nothing billed
+        return result, {"requests": 1, "billed_chars": 0}
+    return result, {k: after.get(k, 0) - before.get(k, 0) for k in ("requests", "billed_chars")}
+
+
+def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Language, lang: Language, db,
+          pacer: Pacer, concurrency: int, done: dict, failed: set, errors: list, cost: dict, bar) -> None:
+    """Send each split's strings in packed batches, `concurrency` in flight, caching each batch as it returns.
+    Strings still failing go to `failed`; a configuration error (MmluMlError) stops everything."""
+    inflight: dict[Future, tuple[str, list[str]]] = {}
+
+    def harvest(futures) -> None:
+        for fut in futures:
+            split, batch = inflight.pop(fut)
+            try:
+                result, used = fut.result()
+                if len(result) != len(batch):
+                    raise RuntimeError(f"{tr.name} returned {len(result)} results for {len(batch)} strings")
+            except MmluMlError:
+                raise
+            except Exception as exc:  # a backend bug or an unexpected reply: these strings failed, say why
+                errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+                result, used = [None] * len(batch), {}
+            good = {t: r for t, r in zip(batch, result) if isinstance(r, str)}
+            failed.update(t for t, r in zip(batch, result) if not isinstance(r, str))
+            db.put_many({keys[t]: r for t, r in good.items()})
+            done.update(good)
+            for k, v in used.items():
+                cost[split][k] += v
+            cost[split]["end"] = time.monotonic()
+            bar.update(len(batch))
+
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"translate-{lang.code}")
+    try:
+        for split, strings in todo.items():
+            for idx in pack([sizes[t] for t in strings], tr.max_items, tr.max_chars):
+                while len(inflight) >= concurrency:
+                    harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
+                batch = [strings[i] for i in idx]
+                pacer.acquire(sum(sizes[t] for t in batch))
+                inflight[pool.submit(_call, tr, batch, english, lang)] = (split, batch)
+        while inflight:
+            harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _usage(tr) -> dict:
+    return tr.usage() if hasattr(tr, "usage") else {}
+
+
+def _ids_of(plan: Plan, split: str, bad: set[str]) -> list[str]:
+    ids = [q.id for q in plan.questions[split] if bad & {q.question, *q.choices}]
+    if bad & set(plan.instruction_strings()):
+        ids.append("instructions")
+    return ids[:10]
+
+
+def _checks(source, translated, lang: Language) -> dict:
+    if check_language is None:
+        return {"skipped": "mmlu_ml.checks is not available", "failed": []}
+    return check_language(list(zip(source, translated)), lang)
