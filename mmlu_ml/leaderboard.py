@@ -51,6 +51,7 @@ class Board:
     signature_ids: dict[str, int]  # exact per-row signature -> footnote number
     note: str                     # sample note, '' for full test sets
     published: bool
+    unscored: list[dict] = field(default_factory=list)  # (model, protocol, language) with nothing scored
 
     @property
     def has_paired(self) -> bool:
@@ -99,7 +100,16 @@ def build(results: Results, published: bool = True) -> Board:
         for ser in series:
             if ser in row.scores and row.scores[ser].signature:
                 sig_ids.setdefault(row.scores[ser].signature, len(sig_ids) + 1)
-    return Board(series, labels, rows, models, categories, sig_ids, sample_note(results.scores), published)
+    return Board(series, labels, rows, models, categories, sig_ids, sample_note(results.scores), published,
+                 results.unscored)
+
+
+def unscored_note(board: Board) -> str:
+    """'' or one sentence naming the results where every question failed (errors are not wrong answers)."""
+    if not board.unscored:
+        return ""
+    items = ", ".join(f"{u['model']} {u['protocol']} {u['language']} ({u['errors'] or 0} errors)" for u in board.unscored)
+    return f"Nothing scored, every question an error, for: {items}; see the predictions files."
 
 
 def category_names(board: Board) -> list[str]:
@@ -150,6 +160,8 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
     if board.note:
         out += [f"**Sample, not the full test set:** {md(board.note.removeprefix('sample: '))}. "
                 "Intervals are 95% Wilson intervals over the questions scored.", ""]
+    if board.unscored:
+        out += [md(unscored_note(board)), ""]
     out += [f"![Accuracy by language]({chart_file})", "", "## Models", ""]
     paired = board.has_paired
     out += md_table(

@@ -102,6 +102,8 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
         print(f"{m.label}: mean {100 * m.mean:.1f}% over {m.languages} language(s){english} (n={m.n} per language)")
     if board.note:
         print(f"note: {board.note}, not the full test set")
+    if board.unscored:
+        print(f"warning: {leaderboard.unscored_note(board)}")
     if console:
         print(f"warning: leaderboard.html logged {len(console)} error(s) in chromium: {console[0][:200]}")
     print(f"chart: {paths['accuracy_by_language.png']} (and .svg)")

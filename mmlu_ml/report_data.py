@@ -10,11 +10,12 @@ import csv
 import json
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import MmluMlError
 from .languages import Language, load as load_languages
+from .subjects import SUBJECTS
 
 # The evaluate stage's contract; the other columns of scores.csv are optional here (shown when present).
 REQUIRED = ("model", "protocol", "language", "n", "correct", "accuracy", "ci_low", "ci_high", "signature")
@@ -44,6 +45,8 @@ class Score:
     translator: str = ""
     model_fingerprint: str = ""
     tool_version: str = ""
+    subjects: int | None = None       # subjects scored, from evaluation.manifest.json when present
+    splits: str = ""
 
     @property
     def series(self) -> tuple[str, str]:
@@ -52,7 +55,8 @@ class Score:
     @property
     def is_sample(self) -> bool:
         """Honest subsets: a --limit run, or fewer questions scored than the split holds."""
-        return self.limit is not None or (self.questions_total is not None and self.n < self.questions_total)
+        return (self.limit is not None or (self.questions_total is not None and self.n < self.questions_total)
+                or (self.subjects is not None and self.subjects < len(SUBJECTS)))
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Results:
     categories: list[dict] = field(default_factory=list)  # rows of scores_by_category.csv
     paired: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (model, protocol, lang) -> row
     manifests: list[dict] = field(default_factory=list)  # translation manifests, each with "_path"
+    unscored: list[dict] = field(default_factory=list)  # scores.csv rows with n = 0 (every question failed)
     languages: dict[str, Language] = field(default_factory=dict)
     baselines: tuple = ()
 
@@ -142,7 +147,9 @@ def _share(row: dict, col: str, where: str, path: Path, optional: bool = False) 
     return value
 
 
-def read_scores(path: Path) -> list[Score]:
+def read_scores(path: Path, unscored: list[dict] | None = None) -> list[Score]:
+    """The scored rows of scores.csv; rows with n = 0 go to `unscored` when given."""
+    unscored = [] if unscored is None else unscored
     if not path.is_file():
         raise MmluMlError(f"no scores at {path}; run `mmlu-ml evaluate --out {path.parent}` first "
                           "(or point --out at a results folder that holds scores.csv)")
@@ -159,6 +166,10 @@ def read_scores(path: Path) -> list[Score]:
                               f"{key[2]!r}; {_fix(path, 'evaluate')}")
         seen.add(key)
         ints = {c: _number(row, c, int, where, path, optional=True) for c in OPTIONAL_INT}
+        if _number(row, "n", int, where, path) == 0:
+            # nothing scored (every question an error): no accuracy to draw; kept aside and reported
+            unscored.append({"model": key[0], "protocol": key[1], "language": key[2], "errors": ints["errors"]})
+            continue
         score = Score(
             model=row["model"], protocol=row["protocol"], language=row["language"],
             n=_number(row, "n", int, where, path), correct=_number(row, "correct", int, where, path),
@@ -175,7 +186,8 @@ def read_scores(path: Path) -> list[Score]:
             raise MmluMlError(f"{where}: correct = {score.correct} with n = {score.n}; {_fix(path, 'evaluate')}")
         scores.append(score)
     if not scores:
-        raise MmluMlError(f"{path} holds no scores; run `mmlu-ml evaluate --out {path.parent}` first")
+        what = f"only rows with n = 0 ({len(unscored)}: every question failed)" if unscored else "no scores"
+        raise MmluMlError(f"{path} holds {what}; run `mmlu-ml evaluate --out {path.parent}` first")
     return scores
 
 
@@ -222,13 +234,37 @@ def read_manifests(out: Path) -> list[dict]:
     return manifests
 
 
+def read_evaluation_manifest(out: Path) -> dict[str, dict]:
+    """<out>/evaluation.manifest.json ("model/protocol" -> config) when present; it says which subjects ran."""
+    path = out / "evaluation.manifest.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MmluMlError(f"{path} is not valid JSON ({exc.__class__.__name__}); "
+                          f"regenerate it with `mmlu-ml evaluate --out {out}`") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _with_config(scores: list[Score], configs: dict[str, dict]) -> list[Score]:
+    out = []
+    for s in scores:
+        config = configs.get(f"{s.model}/{s.protocol}")
+        if isinstance(config, dict) and isinstance(config.get("subjects"), list):
+            s = replace(s, subjects=len(config["subjects"]), splits=",".join(map(str, config.get("splits") or [])))
+        out.append(s)
+    return out
+
+
 def load(out: str | Path) -> Results:
     out = Path(out)
     table = load_languages()
-    return Results(out=out, scores=read_scores(out / "scores.csv"),
-                   categories=read_categories(out / "scores_by_category.csv"),
+    unscored: list[dict] = []
+    scores = _with_config(read_scores(out / "scores.csv", unscored), read_evaluation_manifest(out))
+    return Results(out=out, scores=scores, categories=read_categories(out / "scores_by_category.csv"),
                    paired=read_paired(out / "paired.csv"), manifests=read_manifests(out),
-                   languages=dict(table.languages), baselines=table.baselines)
+                   languages=dict(table.languages), baselines=table.baselines, unscored=unscored)
 
 
 def language_order(results: Results) -> list[str]:
@@ -242,7 +278,6 @@ def language_order(results: Results) -> list[str]:
         return [(-a if a is not None else 2.0) for a in ranks] + [results.language_name(code)]
 
     return sorted(codes, key=key)
-
 
 
 # --- signatures and sample notes ---------------------------------------------------------------
@@ -286,7 +321,8 @@ def merge_signatures(rows: list[Score], max_exceptions: int = 3) -> str:
 
 
 def sample_note(rows: list[Score]) -> str:
-    """'' for full test sets; else e.g. 'sample: n=30 of 14,042 questions per language (limit 10 per subject)'."""
+    """'' for full test sets; else e.g. 'sample: n=30 of 14,042 test questions per language (3 of 57 subjects,
+    limit 10 per subject)'."""
     sample = [r for r in rows if r.is_sample]
     if not sample:
         return ""
@@ -294,8 +330,13 @@ def sample_note(rows: list[Score]) -> str:
     n = f"n={ns[0]:,}" if len(ns) == 1 else f"n={ns[0]:,}-{ns[-1]:,}"
     totals = sorted({r.questions_total for r in sample if r.questions_total})
     of = f" of {totals[0]:,}" if len(totals) == 1 else (f" of {totals[0]:,}-{totals[-1]:,}" if totals else "")
+    splits = sorted({r.splits for r in sample if r.splits})
+    what = f" {splits[0]}" if len(splits) == 1 else ""
+    details = []
+    subjects = sorted({r.subjects for r in sample if r.subjects is not None and r.subjects < len(SUBJECTS)})
+    if subjects:
+        details.append(f"{'-'.join(map(str, dict.fromkeys([subjects[0], subjects[-1]])))} of {len(SUBJECTS)} subjects")
     limits = sorted({r.limit for r in sample if r.limit})
-    lim = ""
     if limits:
-        lim = f" (limit {limits[0]} per subject)" if len(limits) == 1 else f" (limit {limits[0]}-{limits[-1]} per subject)"
-    return f"sample: {n}{of} questions per language{lim}"
+        details.append(f"limit {'-'.join(map(str, dict.fromkeys([limits[0], limits[-1]])))} per subject")
+    return f"sample: {n}{of}{what} questions per language" + (f" ({', '.join(details)})" if details else "")

@@ -12,7 +12,7 @@ import base64
 from html import escape
 
 from . import __version__
-from .leaderboard import Board, category_names, pct, signed_pct
+from .leaderboard import Board, category_names, pct, signed_pct, unscored_note
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "base-uri 'none'; form-action 'none'")
@@ -189,6 +189,8 @@ def to_html(board: Board, chart_svg: bytes, out_label: str) -> str:
                   f'{esc(board.note.removeprefix("sample: "))}. Intervals are 95% Wilson intervals.</p>')
     else:
         banner = '<p class="full">Full test sets; intervals are 95% Wilson intervals.</p>'
+    if board.unscored:
+        banner += f'<p class="sample" id="unscored">{esc(unscored_note(board))}</p>'
     sigs = "".join(f'<li id="sig-{i}">{esc(sig)}</li>' for sig, i in board.signature_ids.items())
     parts = [
         "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',

@@ -268,3 +268,20 @@ def test_cli_report_prints_where_things_are(results):
     assert lines[-3] == f"chart: {results / 'report' / 'accuracy_by_language.png'} (and .svg)"
     assert lines[-2].startswith(f"leaderboard: {results / 'report' / 'leaderboard.html'}")
     assert "GPT-4 published" not in (results / "report" / "leaderboard.md").read_text()
+
+
+def test_subject_subset_and_unscored_rows_are_reported(tmp_path, capsys):
+    # three subjects, every question of them, no --limit: still a sample of MMLU, and it must say so
+    rows = [score_row(QWEN, "en", 100, n=200, total=200, limit=None), score_row(QWEN, "de", 90, n=200, total=200, limit=None)]
+    nothing = {**score_row(QWEN, "sw", 0, n=1, total=200, limit=None), "n": 0, "correct": 0, "errors": 200,
+               "accuracy": "nan", "ci_low": 0.0, "ci_high": 1.0, "macro_accuracy": "nan"}
+    write_csv(tmp_path / "scores.csv", rows + [nothing])
+    (tmp_path / "evaluation.manifest.json").write_text(json.dumps({f"{QWEN}/gpt4": {
+        "subjects": ["astronomy", "marketing", "virology"], "splits": ["test"], "limit": None}}))
+    run_report(tmp_path, screenshot=False)
+    text = (tmp_path / "report" / "leaderboard.md").read_text()
+    assert "n=200 of 200 test questions per language (3 of 57 subjects)" in text
+    assert "every question an error, for: qwen2.5-coder-1.5b-instruct-q4\\_k\\_m gpt4 sw (200 errors)" in text
+    assert "| Swahili |" not in text
+    assert "warning: Nothing scored" in capsys.readouterr().out
+    assert "3 of 57 subjects" in chart.title_lines(report_data.load(tmp_path))[1]
