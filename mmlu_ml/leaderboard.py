@@ -108,7 +108,8 @@ def unscored_note(board: Board) -> str:
     """'' or one sentence naming the results where every question failed (errors are not wrong answers)."""
     if not board.unscored:
         return ""
-    items = ", ".join(f"{u['model']} {u['protocol']} {u['language']} ({u['errors'] or 0} errors)" for u in board.unscored)
+    items = ", ".join(f"{u['model']} {u['protocol']} {u['language']} ({u['errors'] or 0} errors)"
+                      for u in board.unscored)
     return f"Nothing scored, every question an error, for: {items}; see the predictions files."
 
 
@@ -176,7 +177,9 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
         header += [md_code(board.labels[ser]), "n"] + (["diff. vs en"] if paired else [])
     rows = []
     for r in board.languages:
-        cells = [md(r.name), md_code(r.code)] + ([f"{r.gpt4:.1f}" if r.gpt4 is not None else "-"] if board.published else [])
+        cells = [md(r.name), md_code(r.code)]
+        if board.published:
+            cells.append(f"{r.gpt4:.1f}" if r.gpt4 is not None else "-")
         for ser in board.series:
             s = r.scores.get(ser)
             p = r.paired.get(ser)

@@ -75,14 +75,20 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
         write_atomic(folder / name, text)
     paths = {name: folder / name for name in [*rendered, *texts]}
 
-    from .report_browser import find_chromium
+    from .report_browser import BrowserError, find_chromium
     console: list[str] = []
     if screenshot or (screenshot is None and find_chromium()):
         if not find_chromium():
             raise MmluMlError("--screenshot needs chromium; install it (Debian: apt-get install chromium) "
                               "or set MMLU_ML_CHROMIUM, or pass --no-screenshot")
-        console = screenshot_page(paths["leaderboard.html"], folder / "leaderboard.png")
-        paths["leaderboard.png"] = folder / "leaderboard.png"
+        try:
+            console = screenshot_page(paths["leaderboard.html"], folder / "leaderboard.png")
+            paths["leaderboard.png"] = folder / "leaderboard.png"
+        except (BrowserError, OSError) as exc:
+            if screenshot:  # asked for explicitly: a failure is an error; otherwise the report stands without it
+                raise MmluMlError(f"chromium could not screenshot leaderboard.html ({exc}); "
+                                  "pass --no-screenshot to skip it") from None
+            print(f"warning: no leaderboard.png, chromium failed: {exc}")
 
     write_json(folder / "report.manifest.json", {
         "tool_version": __version__,
@@ -96,6 +102,9 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
         "files": sorted(paths),
         "browser_console_errors": console,
     })
+
+    for path in [*paths.values(), folder / "report.manifest.json"]:
+        os.chmod(path, 0o644)  # temp files are created 0600; a report is meant to be read and served
 
     for m in board.models:
         english = f", English {100 * m.english.accuracy:.1f}%" if m.english else ""

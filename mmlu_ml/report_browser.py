@@ -88,10 +88,17 @@ class Browser:
             if ready:
                 chunk = os.read(self._from_child, 1 << 20)
                 if not chunk:
-                    raise BrowserError(f"chromium closed its pipe (exit code {self.proc.poll()}); see {self.profile}")
+                    raise self._gone()
                 self._buf += chunk
         raw, _, self._buf = self._buf.partition(b"\0")
         return json.loads(raw)
+
+    def _gone(self) -> BrowserError:
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        return BrowserError(f"chromium closed its pipe (exit code {code})")
 
     def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
         self._id += 1
@@ -99,8 +106,11 @@ class Browser:
         if session:
             message["sessionId"] = session
         data = json.dumps(message).encode() + b"\0"
-        while data:
-            data = data[os.write(self._to_child, data):]
+        try:
+            while data:
+                data = data[os.write(self._to_child, data):]
+        except BrokenPipeError:
+            raise self._gone() from None
         deadline = time.monotonic() + self.timeout
         while True:
             reply = self._read_message(deadline)
@@ -179,7 +189,8 @@ class Page:
                                                         "awaitPromise": True}, self.session)
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
-            raise BrowserError(f"script failed: {details.get('exception', {}).get('description') or details.get('text')}")
+            what = details.get("exception", {}).get("description") or details.get("text")
+            raise BrowserError(f"script failed: {what}")
         return result.get("result", {}).get("value")
 
     def click(self, selector: str) -> None:

@@ -20,7 +20,7 @@ from .subjects import SUBJECTS
 # The evaluate stage's contract; the other columns of scores.csv are optional here (shown when present).
 REQUIRED = ("model", "protocol", "language", "n", "correct", "accuracy", "ci_low", "ci_high", "signature")
 OPTIONAL_INT = ("unparsed", "errors", "shots", "questions_total", "limit")
-EPS = 1e-6
+EPS = 1e-5  # scores.csv rounds to 6 decimals
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,8 @@ def read_manifests(out: Path) -> list[dict]:
             raise MmluMlError(f"{path} is not valid JSON ({exc.__class__.__name__}); delete it and run "
                               f"`mmlu-ml translate --out {out}` again") from None
         if not isinstance(data, dict):
-            raise MmluMlError(f"{path} is not a manifest object; delete it and run `mmlu-ml translate --out {out}` again")
+            raise MmluMlError(f"{path} is not a manifest object; delete it and run "
+                              f"`mmlu-ml translate --out {out}` again")
         data["_path"] = str(path.relative_to(out))
         data.setdefault("language", path.parent.name)
         data.setdefault("split", path.name.split(".")[0])

@@ -28,8 +28,8 @@ def open_page(html: Path) -> Iterator[Page]:
 
 def headers(page: Page, table_id: str) -> list[str]:
     """The sortable header row's labels, in column order."""
-    return page.evaluate(f"Array.from(document.querySelectorAll({json.dumps('#' + table_id + ' thead tr:last-child th')}))"
-                         ".map(th => th.textContent.trim())")
+    selector = json.dumps(f"#{table_id} thead tr:last-child th")
+    return page.evaluate(f"Array.from(document.querySelectorAll({selector})).map(th => th.textContent.trim())")
 
 
 def column(page: Page, table_id: str, index: int, numeric: bool = False) -> list:

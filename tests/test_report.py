@@ -54,7 +54,8 @@ CORRECT = {QWEN: {"en": 17, "de": 19, "sw": 10, "zh": 15}, GEMMA: {"en": 8, "de"
 
 def write_results(out, correct=CORRECT, limit=10, n=30, total=14042, extras=True):
     """scores.csv (+ per-category, paired, two translation manifests) as the other stages write them."""
-    rows = [score_row(m, lang, k, n=n, total=total, limit=limit) for m, per in correct.items() for lang, k in per.items()]
+    rows = [score_row(m, lang, k, n=n, total=total, limit=limit)
+            for m, per in correct.items() for lang, k in per.items()]
     write_csv(out / "scores.csv", rows)
     if not extras:
         return rows
@@ -106,7 +107,8 @@ def test_report_writes_every_file(results, capsys):
     manifest = json.loads((folder / "report.manifest.json").read_text())
     assert set(manifest["inputs"]) == {"scores.csv", "scores_by_category.csv", "paired.csv"}
     assert [s["model"] for s in manifest["series"]] == [QWEN, GEMMA]
-    assert manifest["series"][0]["signature"].startswith("protocol:gpt4|shots:3|translator:local(qwen2.5-1.5b,p2)[en:identity]")
+    assert manifest["series"][0]["signature"].startswith(
+        "protocol:gpt4|shots:3|translator:local(qwen2.5-1.5b,p2)[en:identity]")
 
 
 def test_leaderboard_csv_carries_each_number_and_signature(results):
@@ -132,7 +134,8 @@ def test_markdown_says_sample_and_signs_every_table(results):
     assert "**Sample, not the full test set:** n=30 of 14,042 questions per language (limit 10 per subject)" in text
     assert "| German | `de` | 83.7 | 63.3 (45.5-78.1) | 30 | +6.7 (-13.3, +26.7) |" in text
     # three tables (models, languages, categories), each followed by one signature line per model
-    assert text.count(f"Signature, `{QWEN}`: `protocol:gpt4|shots:3|translator:local(qwen2.5-1.5b,p2)[en:identity]|") == 3
+    merged = "protocol:gpt4|shots:3|translator:local(qwen2.5-1.5b,p2)[en:identity]|"
+    assert text.count(f"Signature, `{QWEN}`: `{merged}") == 3
     assert "## Accuracy by category" in text and "| STEM | humanities | social sciences | other |" in text
 
 
@@ -272,7 +275,8 @@ def test_cli_report_prints_where_things_are(results):
 
 def test_subject_subset_and_unscored_rows_are_reported(tmp_path, capsys):
     # three subjects, every question of them, no --limit: still a sample of MMLU, and it must say so
-    rows = [score_row(QWEN, "en", 100, n=200, total=200, limit=None), score_row(QWEN, "de", 90, n=200, total=200, limit=None)]
+    rows = [score_row(QWEN, "en", 100, n=200, total=200, limit=None),
+            score_row(QWEN, "de", 90, n=200, total=200, limit=None)]
     nothing = {**score_row(QWEN, "sw", 0, n=1, total=200, limit=None), "n": 0, "correct": 0, "errors": 200,
                "accuracy": "nan", "ci_low": 0.0, "ci_high": 1.0, "macro_accuracy": "nan"}
     write_csv(tmp_path / "scores.csv", rows + [nothing])
@@ -285,3 +289,12 @@ def test_subject_subset_and_unscored_rows_are_reported(tmp_path, capsys):
     assert "| Swahili |" not in text
     assert "warning: Nothing scored" in capsys.readouterr().out
     assert "3 of 57 subjects" in chart.title_lines(report_data.load(tmp_path))[1]
+
+
+def test_a_broken_browser_costs_only_the_screenshot(results, monkeypatch, capsys):
+    monkeypatch.setenv("MMLU_ML_CHROMIUM", "/bin/false")   # starts, then exits at once: the pipe closes
+    paths = run_report(results)
+    assert "leaderboard.png" not in paths and (results / "report" / "leaderboard.html").is_file()
+    assert "warning: no leaderboard.png, chromium failed: chromium closed its pipe" in capsys.readouterr().out
+    with pytest.raises(MmluMlError, match="could not screenshot leaderboard.html .*pass --no-screenshot"):
+        run_report(results, screenshot=True)

@@ -46,7 +46,8 @@ def test_leaderboard_renders_sorts_and_logs_nothing(tmp_path):
         assert column(page, "models", 0) == [GEMMA, QWEN]
         # the chart (an SVG data: URI) decoded under the page's no-fetch policy
         assert page.evaluate("document.querySelector('figure img').naturalWidth") > 500
-        assert page.evaluate("document.getElementById('sample').textContent").startswith("Sample, not the full test set")
+        banner = page.evaluate("document.getElementById('sample').textContent")
+        assert banner.startswith("Sample, not the full test set")
         shot = page.screenshot(tmp_path / "shots" / "leaderboard.png")
         assert png_size(shot)[0] == 1280
         assert page.errors() == []
