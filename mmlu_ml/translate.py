@@ -164,8 +164,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     cost = {split: {"requests": 0, "billed_chars": 0, "end": started} for split in plan.splits}
     failed: set[str] = set()
     errors: list[str] = []
-    bar = tqdm(total=len(owner), desc=f"{lang.code} ({tr.name})", unit="str", file=sys.stderr, mininterval=0.5,
-               dynamic_ncols=True, disable=not owner)
+    bar = _Bar(total=len(owner), desc=f"{lang.code} ({tr.name})")
     try:
         _send(tr, todo, sizes, keys, english, lang, db, pacer, concurrency, done, failed, errors, cost, bar)
     finally:
@@ -246,6 +245,24 @@ def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Lang
             harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Bar:
+    """A tqdm bar on stderr that appears with the first batch back, so an error the first request meets
+    (a refused key) stays the one line the CLI prints."""
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self.bar = total, desc, None
+
+    def update(self, n: int) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=self.total, desc=self.desc, unit="str", file=sys.stderr, mininterval=0.5,
+                            dynamic_ncols=True)
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _usage(tr) -> dict:

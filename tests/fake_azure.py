@@ -21,6 +21,7 @@ import codecs
 import json
 import random
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -30,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 API_VERSION = "2026-06-06"
 MAX_ELEMENTS = 1000
 MAX_CHARS = 50_000
+DROP, SHORT = -1, -2
 _TOKENS = re.compile(r"""(<span\s+class\s*=\s*["']notranslate["']\s*>.*?</span\s*>|<[^>]*>|&#?\w+;)""", re.S | re.I)
 
 
@@ -53,23 +55,35 @@ def untranslate(text: str, target: str) -> str:
     return codecs.encode(text[len(prefix):], "rot13")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)  # a client that went away is not our error
+
+
 class FakeAzure:
     """Start with `with FakeAzure(key=...) as fake:`; `fake.endpoint` is the base URL for the SDK."""
 
     def __init__(self, key: str = "test-key", region: str | None = None, latency: float = 0.0,
-                 p429: float = 0.0, p500: float = 0.0, retry_after: str = "0", seed: int = 0):
+                 p429: float = 0.0, p500: float = 0.0, retry_after: str = "0", retry_after_5xx: bool = False,
+                 languages: set[str] | None = None, seed: int = 0):
         self.key, self.region, self.latency = key, region, latency
-        self.p429, self.p500, self.retry_after = p429, p500, retry_after
-        self.script: list[int] = []          # statuses to answer first, in order (then normal behaviour)
+        self.p429, self.p500, self.retry_after, self.retry_after_5xx = p429, p500, retry_after, retry_after_5xx
+        self.languages = languages           # target codes it knows (None: any)
+        # statuses to answer first, in order, then normal behaviour: an HTTP status, DROP (close the
+        # connection without a reply) or SHORT (a 200 that leaves out the last translation)
+        self.script: list[int] = []
         self.lock = threading.Lock()
         self.random = random.Random(seed)
         self.stats: Counter = Counter()      # requests, ok, status_<code>, elements, characters
         self.request_log: list[dict] = []    # per answered request: time, elements, characters, status
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     def __enter__(self) -> "FakeAzure":
         self._thread.start()
@@ -135,6 +149,12 @@ class FakeAzure:
                 status = fake._decide()
                 if fake.latency:
                     time.sleep(fake.latency)
+                if status == DROP:
+                    with fake.lock:
+                        fake.stats["dropped"] += 1
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # the client sees a reset connection, no status line
+                    return
                 if parse_qs(url.query).get("api-version") != [API_VERSION]:
                     return self._error(400, 400021, "The API version parameter is missing or invalid.")
                 if self.headers.get("Ocp-Apim-Subscription-Key") != fake.key:
@@ -145,8 +165,9 @@ class FakeAzure:
                 if status == 429:
                     return self._error(429, 429001, "The server rejected the request because the client has "
                                        "exceeded request limits.", {"Retry-After": fake.retry_after})
-                if status != 200:
-                    return self._error(status, status * 1000, "An unexpected error occurred.")
+                if status not in (200, SHORT):
+                    return self._error(status, status * 1000, "An unexpected error occurred.",
+                                       {"Retry-After": fake.retry_after} if fake.retry_after_5xx else None)
                 try:
                     inputs = json.loads(raw)["inputs"]
                     targets = [[t["language"] for t in item["targets"]] for item in inputs]
@@ -157,6 +178,10 @@ class FakeAzure:
                 if not inputs or len(inputs) > MAX_ELEMENTS:
                     return self._error(400, 400077, f"The request has {len(inputs)} elements; the array must "
                                                     f"have 1 to {MAX_ELEMENTS}.")
+                unknown = sorted({lang for tg in targets for lang in tg} - (fake.languages or set())) \
+                    if fake.languages is not None else []
+                if unknown:
+                    return self._error(400, 400036, f"The target language is not valid: {unknown[0]}.")
                 chars = sum(_utf16(t) * len(tg) for t, tg in zip(texts, targets))
                 if chars > MAX_CHARS:
                     return self._error(400, 400077, f"The maximum request size has been exceeded ({chars} "
@@ -164,11 +189,15 @@ class FakeAzure:
                 value = [{"translations": [{"language": lang, "text": fake_translate(t, lang, h),
                                             "sourceCharacters": _utf16(t)} for lang in tg]}
                          for t, tg, h in zip(texts, targets, html)]
+                if status == SHORT:
+                    value = value[:-1]
                 with fake.lock:
                     fake.stats["ok"] += 1
                     fake.stats["elements"] += len(inputs)
                     fake.stats["characters"] += chars
                     fake.request_log.append({"t": time.monotonic(), "elements": len(inputs), "characters": chars})
+                    fake.stats.setdefault("first_t", fake.request_log[0]["t"])
+                    fake.stats["last_t"] = fake.request_log[-1]["t"]
                 self._reply(200, {"value": value}, {"x-metered-usage": str(chars)})
 
         return Handler

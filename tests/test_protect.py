@@ -1,0 +1,66 @@
+"""Protected spans: what must come back unchanged, and the HTML form that carries it through Azure."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from fake_azure import fake_translate
+from mmlu_ml import protect
+
+
+def test_math_is_protected_and_money_is_not():
+    text = "Find all $c$ so that $x^2-6x+c<0$ has real solutions; it costs $50,000 and $20,000 in total."
+    assert protect.spans(text) == ["$c$", "$x^2-6x+c<0$"]
+    assert protect.spans("If $-200$ to $200$, then \\[\\frac{1}{2^1}\\] and \\frac{17}{50}") == [
+        "$-200$", "$200$", "\\[\\frac{1}{2^1}\\]", "\\frac{17}{50}"]
+
+
+def test_blanks_formula_tokens_code():
+    assert protect.spans("The official ______ is set forth in _______.") == ["______", "_______"]
+    assert protect.spans("Evaluate (c^2 − b^2)^2 + a^2 for a = 5.") == ["(c^2", "b^2)^2", "a^2"]
+    code = "The program below:\n sum ← numList [1]\n FOR EACH value IN numList\n DISPLAY sum\n What is shown?"
+    assert protect.spans(code) == ["sum ← numList [1]", "FOR EACH value IN numList", "DISPLAY sum"]
+    assert protect.spans("ljust(width[, fillchar])") == ["ljust(width[, fillchar])"]
+    assert protect.spans("Enzyme(s) and hormones (ABC)") == []  # English words inside: not a signature
+
+
+def test_untranslatable_strings_are_copied_not_sent():
+    for text in ("574", "-80%", "7/12", "$375,000", "(3, 6)", "x^2", "\\frac{1}{3}", "", "  ", "______"):
+        assert protect.is_untranslatable(text), text
+    for text in ("True, True", "I and II", "None of the above", "9 m", "x^2 meters"):
+        assert not protect.is_untranslatable(text), text
+
+
+def test_html_form_escapes_and_wraps():
+    html = protect.to_html("If a < b & $x_1 > 0$, fill ___")
+    assert html == ('If a &lt; b &amp; <span class="notranslate">$x_1 &gt; 0$</span>, fill '
+                    '<span class="notranslate">___</span>')
+    assert protect.from_html(html) == "If a < b & $x_1 > 0$, fill ___"
+    # what the service may do to our markup: other quoting, entities it adds
+    assert protect.from_html("<span class='notranslate'>$x$</span> &quot;ok&quot; &#39;") == "$x$ \"ok\" '"
+
+
+def test_utf16_length_counts_surrogate_pairs_twice():
+    assert protect.utf16_len("abc") == 3 and protect.utf16_len("é中") == 2 and protect.utf16_len("a😀") == 3
+
+
+_ALPHABET = st.sampled_from(list("ab xyz$\\_^{}()[]<>&;`=←\n.,0123") + ["&amp;", "<span class=\"notranslate\">",
+                                                                         "</span>", "IF ", "___", "x^2", "é", "中"])
+_TEXT = st.lists(st.one_of(_ALPHABET, st.text(max_size=3)), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_round_trip_is_exact(text):
+    assert protect.from_html(protect.to_html(text)) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_spans_survive_a_translation(text):
+    """Through the fake service's translation (which rewrites every letter outside the markup), every
+    protected span comes back exactly, and the escaped characters come back as they were."""
+    back = protect.from_html(fake_translate(protect.to_html(text), "sw", html=True))
+    for span in protect.spans(text):
+        assert span in back
+    assert back.count("<") == text.count("<") and back.count("&") == text.count("&")

@@ -1,0 +1,53 @@
+"""Packing strings into requests, and the hourly character budget."""
+
+from __future__ import annotations
+
+import threading
+
+from mmlu_ml.pacing import Pacer, pack
+
+
+def test_pack_respects_both_limits_and_keeps_order():
+    sizes = [10, 20, 30, 40, 5, 5, 5, 100, 1]
+    batches = list(pack(sizes, max_items=3, max_chars=50))
+    assert [i for b in batches for i in b] == list(range(len(sizes)))
+    assert batches == [[0, 1], [2], [3, 4, 5], [6], [7], [8]]  # 100 > 50 goes alone
+    assert all(len(b) <= 3 and (sum(sizes[i] for i in b) <= 50 or len(b) == 1) for b in batches)
+    assert list(pack([], 3, 50)) == []
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_pacer_never_exceeds_the_budget_in_any_hour():
+    clock = FakeClock()
+    pacer = Pacer(1000, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(7):  # 7 x 400 characters under 1,000 per hour
+        pacer.acquire(400)
+        starts.append((clock.now, 400))
+        clock.now += 60  # each request takes a minute
+    for t, _ in starts:
+        assert sum(c for s, c in starts if t <= s < t + 3600) <= 1000
+    assert starts[1][0] == 60 and starts[2][0] == 3600  # the third waits for the first to age out
+    assert abs(pacer.waited - sum(clock.sleeps)) < 1e-9 and pacer.waited > 3000
+
+
+def test_pacer_under_budget_never_waits_and_is_thread_safe():
+    pacer = Pacer(40_000_000)
+    threads = [threading.Thread(target=lambda: [pacer.acquire(50_000) for _ in range(50)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert pacer.waited == 0 and pacer._in_window == 4 * 50 * 50_000
