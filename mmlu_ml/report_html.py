@@ -27,6 +27,7 @@ table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:6px 0 4p
 th,td{padding:4px 10px;border-bottom:1px solid #e3e7ec;text-align:left;vertical-align:top}
 td.num{text-align:right;white-space:nowrap}
 th{background:#f3f5f8;cursor:pointer;user-select:none;font-weight:600}
+th[data-type=number]{text-align:right}
 th.group{cursor:default;text-align:center;border-bottom:2px solid #c9d2dc;background:#fff}
 th:hover{background:#e6ebf1}th:focus{outline:2px solid #4a7fc1}
 th[aria-sort=ascending]::after{content:" \\25B2";font-size:10px}
