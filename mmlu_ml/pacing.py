@@ -41,19 +41,22 @@ class Pacer:
         self._lock = threading.Lock()
         self.waited = 0.0  # seconds spent waiting, for the summary
 
+    def reserve(self, chars: int) -> float:
+        """Count `chars` as sent now and return 0 if they fit in the window; else count nothing and return
+        the seconds until they would. Lets a caller do useful work (harvest replies) while it waits."""
+        chars = min(int(chars), self.budget)  # a request bigger than the budget waits for an empty window
+        with self._lock:
+            now = self._clock()
+            while self._sent and self._sent[0][0] <= now - self.WINDOW:
+                self._in_window -= self._sent.popleft()[1]
+            if self._in_window + chars <= self.budget:
+                self._sent.append((now, chars))
+                self._in_window += chars
+                return 0.0
+            return max(self._sent[0][0] + self.WINDOW - now, 0.01)
+
     def acquire(self, chars: int) -> None:
         """Block until `chars` more characters fit in the window, then count them as sent now."""
-        chars = min(int(chars), self.budget)  # a request bigger than the budget waits for an empty window
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._sent and self._sent[0][0] <= now - self.WINDOW:
-                    self._in_window -= self._sent.popleft()[1]
-                if self._in_window + chars <= self.budget:
-                    self._sent.append((now, chars))
-                    self._in_window += chars
-                    return
-                wait = self._sent[0][0] + self.WINDOW - now
-            wait = max(wait, 0.01)
+        while (wait := self.reserve(chars)) > 0:
             self.waited += wait
             self._sleep(wait)

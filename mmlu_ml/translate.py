@@ -239,7 +239,13 @@ def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Lang
                 while len(inflight) >= concurrency:
                     harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
                 batch = [strings[i] for i in idx]
-                pacer.acquire(sum(sizes[t] for t in batch))
+                while (pause := pacer.reserve(sum(sizes[t] for t in batch))) > 0:
+                    paused = time.monotonic()  # over the hourly budget: keep caching replies while waiting
+                    if inflight:
+                        harvest(wait(inflight, timeout=pause, return_when=FIRST_COMPLETED)[0])
+                    else:
+                        time.sleep(pause)
+                    pacer.waited += time.monotonic() - paused
                 inflight[pool.submit(_call, tr, batch, english, lang)] = (split, batch)
         while inflight:
             harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])

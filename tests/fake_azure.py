@@ -141,6 +141,7 @@ class FakeAzure:
                     self._error(404, 404000, "Not found")
 
             def do_POST(self) -> None:
+                received = time.monotonic()
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 url = urlsplit(self.path)
@@ -195,7 +196,7 @@ class FakeAzure:
                     fake.stats["ok"] += 1
                     fake.stats["elements"] += len(inputs)
                     fake.stats["characters"] += chars
-                    fake.request_log.append({"t": time.monotonic(), "elements": len(inputs), "characters": chars})
+                    fake.request_log.append({"t": time.monotonic(), "received": received, "elements": len(inputs), "characters": chars})
                     fake.stats.setdefault("first_t", fake.request_log[0]["t"])
                     fake.stats["last_t"] = fake.request_log[-1]["t"]
                 self._reply(200, {"value": value}, {"x-metered-usage": str(chars)})

@@ -51,3 +51,43 @@ def test_pacer_under_budget_never_waits_and_is_thread_safe():
     for t in threads:
         t.join()
     assert pacer.waited == 0 and pacer._in_window == 4 * 50 * 50_000
+
+
+def test_reserve_says_how_long_to_wait_without_counting():
+    clock = FakeClock()
+    pacer = Pacer(100, clock=clock, sleep=clock.sleep)
+    assert pacer.reserve(80) == 0.0
+    clock.now = 1000.0
+    assert pacer.reserve(30) == 2600.0 and pacer._in_window == 80  # waiting counts nothing
+    clock.now = 3600.0
+    assert pacer.reserve(30) == 0.0 and pacer._in_window == 30
+
+
+def test_stage_paces_requests_and_keeps_caching(mmlu_dir, tmp_path, monkeypatch):
+    """dev of all subjects is 3 requests of up to 50,000 characters; with a 50,000-character budget each
+    waits for the window (shortened to 0.3 s here) to clear the one before."""
+    from fake_azure import FakeAzure
+    from mmlu_ml.translate import run_translate
+
+    monkeypatch.setattr(Pacer, "WINDOW", 0.3)
+    granted = []
+    reserve = Pacer.reserve
+
+    def spy(self, chars):
+        pause = reserve(self, chars)
+        if pause == 0:
+            granted.append(self._clock())
+        return pause
+
+    monkeypatch.setattr(Pacer, "reserve", spy)
+    with FakeAzure(key="k") as fake:
+        monkeypatch.setenv("AZURE_TRANSLATOR_KEY", "k")
+        monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", fake.endpoint)
+        rows = run_translate(source=str(mmlu_dir), languages="sw", subjects="all", splits="dev", limit=None,
+                             cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="azure",
+                             translator_model=None, concurrency=4, chars_per_hour=50_000, price_per_million=10.0,
+                             dry_run=False, strict=False)
+        received = [r["received"] for r in fake.request_log]
+    assert rows[0]["requests"] == len(received) == len(granted) == 3 and rows[0]["failed"] == 0
+    assert all(b - a >= 0.3 for a, b in zip(granted, granted[1:]))  # never more than the budget per window
+    assert received[2] - received[0] >= 0.45
