@@ -97,14 +97,14 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
         print_dry_run(rows, price_per_million)
         return rows
 
+    if foreign and hasattr(tr, "preflight"):
+        tr.preflight()  # a missing key fails before anything is written, English included
     summary: list[dict] = []
     if english in langs:
         ident = identity_cls(None, cache_dir)
         summary += _language(plan, ident, english, english, None, None, out, sizes={}, copied=copied,
                              concurrency=1, run_checks=False)
     if foreign:
-        if hasattr(tr, "preflight"):
-            tr.preflight()
         db = cache_mod.Cache(db_path, "translations")
         pacer = Pacer(chars_per_hour)
         try:
@@ -195,11 +195,15 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     return rows
 
 
-def _call(tr, batch: list[str], english: Language, lang: Language):
-    """In a worker thread: translate one batch and say what it cost (the thread's usage before and after)."""
+def _call(tr, batch: list[str], english: Language, lang: Language, db, keys: dict):
+    """In a worker thread: translate one batch, cache what came back (here, so a slow commit never holds
+    up the loop that keeps requests in flight), and say what it cost (the thread's usage around the call)."""
     before = _usage(tr)
     result = tr.translate(batch, english, lang)
     after = _usage(tr)
+    if len(result) != len(batch):
+        raise RuntimeError(f"{tr.name} returned {len(result)} results for {len(batch)} strings")
+    db.put_many({keys[t]: r for t, r in zip(batch, result) if isinstance(r, str)})
     if not after:  # a translator that keeps no counters: one request, nothing billed
         return result, {"requests": 1, "billed_chars": 0}
     return result, {k: after.get(k, 0) - before.get(k, 0) for k in ("requests", "billed_chars")}
@@ -216,8 +220,6 @@ def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Lang
             split, batch = inflight.pop(fut)
             try:
                 result, used = fut.result()
-                if len(result) != len(batch):
-                    raise RuntimeError(f"{tr.name} returned {len(result)} results for {len(batch)} strings")
             except MmluMlError:
                 raise
             except Exception as exc:  # a backend bug or an unexpected reply: these strings failed, say why
@@ -225,7 +227,6 @@ def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Lang
                 result, used = [None] * len(batch), {}
             good = {t: r for t, r in zip(batch, result) if isinstance(r, str)}
             failed.update(t for t, r in zip(batch, result) if not isinstance(r, str))
-            db.put_many({keys[t]: r for t, r in good.items()})
             done.update(good)
             for k, v in used.items():
                 cost[split][k] += v
@@ -240,13 +241,13 @@ def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Lang
                     harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
                 batch = [strings[i] for i in idx]
                 while (pause := pacer.reserve(sum(sizes[t] for t in batch))) > 0:
-                    paused = time.monotonic()  # over the hourly budget: keep caching replies while waiting
+                    paused = time.monotonic()  # over the hourly budget: keep collecting replies meanwhile
                     if inflight:
                         harvest(wait(inflight, timeout=pause, return_when=FIRST_COMPLETED)[0])
                     else:
                         time.sleep(pause)
                     pacer.waited += time.monotonic() - paused
-                inflight[pool.submit(_call, tr, batch, english, lang)] = (split, batch)
+                inflight[pool.submit(_call, tr, batch, english, lang, db, keys)] = (split, batch)
         while inflight:
             harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
     finally:

@@ -192,7 +192,7 @@ def test_dry_run_of_the_gpt4_languages_on_mmlu(mmlu_dir, tmp_path):
     (["--subjects", "astrology"], {}, ["unknown subject", "'astrology'"]),
     (["--splits", "train"], {}, ["unknown split", "dev, val, test"]),
     (["--translator", "deepl"], {}, ["unknown translator", "azure"]),
-    ([], {"AZURE_TRANSLATOR_KEY": ""}, ["AZURE_TRANSLATOR_KEY is not set"]),
+    (["--languages", "en,sw"], {"AZURE_TRANSLATOR_KEY": ""}, ["AZURE_TRANSLATOR_KEY is not set"]),
     ([], {"AZURE_TRANSLATOR_KEY": "wrong-" + KEY}, ["refused the credentials (401)"]),
     ([], {"AZURE_TRANSLATOR_ENDPOINT": "ftp://example.com"}, ["AZURE_TRANSLATOR_ENDPOINT must be an http(s) URL"]),
     (["--translator-model", "gpt-4o"], {}, ["takes no model"]),
