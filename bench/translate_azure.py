@@ -62,7 +62,8 @@ def main() -> None:
             summary = run_translate(**kwargs)
             wall = time.perf_counter() - start
             after = stats(endpoint)
-            sending = after["last_t"] - after["first_t"] + args.latency if after.get("ok", 0) > before.get("ok", 0) else 0
+            sent_any = after.get("ok", 0) > before.get("ok", 0)
+            sending = after["last_t"] - after["first_t"] + args.latency if sent_any else 0  # first request to last reply
             runs.append({"run": attempt, "wall_s": round(wall, 2), "client_cpu_s": round(time.process_time() - cpu, 2),
                          "send_phase_s": round(sending, 2),
                          "requests": after.get("requests", 0) - before.get("requests", 0),

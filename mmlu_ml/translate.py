@@ -231,7 +231,7 @@ def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Lang
             for k, v in used.items():
                 cost[split][k] += v
             cost[split]["end"] = time.monotonic()
-            bar.update(len(batch))
+            bar.update(len(batch), sum(sizes[t] for t in batch))
 
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"translate-{lang.code}")
     try:
@@ -259,13 +259,15 @@ class _Bar:
     (a refused key) stays the one line the CLI prints."""
 
     def __init__(self, total: int, desc: str):
-        self.total, self.desc, self.bar = total, desc, None
+        self.total, self.desc, self.bar, self.chars = total, desc, None, 0
 
-    def update(self, n: int) -> None:
+    def update(self, strings: int, chars: int) -> None:
         if self.bar is None:
             self.bar = tqdm(total=self.total, desc=self.desc, unit="str", file=sys.stderr, mininterval=0.5,
                             dynamic_ncols=True)
-        self.bar.update(n)
+        self.chars += chars
+        self.bar.set_postfix_str(f"{self.chars:,} chars", refresh=False)
+        self.bar.update(strings)
 
     def close(self) -> None:
         if self.bar is not None:

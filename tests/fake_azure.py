@@ -78,7 +78,7 @@ class FakeAzure:
         self.lock = threading.Lock()
         self.random = random.Random(seed)
         self.stats: Counter = Counter()      # requests, ok, status_<code>, elements, characters
-        self.request_log: list[dict] = []    # per answered request: time, elements, characters, status
+        self.request_log: list[dict] = []    # per answered request: received, answered (t), elements, characters
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
@@ -196,7 +196,8 @@ class FakeAzure:
                     fake.stats["ok"] += 1
                     fake.stats["elements"] += len(inputs)
                     fake.stats["characters"] += chars
-                    fake.request_log.append({"t": time.monotonic(), "received": received, "elements": len(inputs), "characters": chars})
+                    fake.request_log.append({"t": time.monotonic(), "received": received, "elements": len(inputs),
+                                             "characters": chars})
                     fake.stats.setdefault("first_t", fake.request_log[0]["t"])
                     fake.stats["last_t"] = fake.request_log[-1]["t"]
                 self._reply(200, {"value": value}, {"x-metered-usage": str(chars)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sqlite3
@@ -119,10 +120,10 @@ def _count_rows(path: Path) -> int:
 
 def test_killed_run_resumes_to_identical_output(mmlu_dir, tmp_path, monkeypatch):
     with FakeAzure(key=KEY, latency=0.15) as fake:
-        args = ["translate", "--source", mmlu_dir, "--translator", "azure", "--languages", "cy",
-                "--splits", "dev,val", "--concurrency", "2", "--cache-dir", tmp_path / "cache", "--out", tmp_path / "out"]
+        args = ["translate", "--source", mmlu_dir, "--translator", "azure", "--languages", "cy", "--splits", "dev,val",
+                "--concurrency", "2", "--cache-dir", tmp_path / "cache", "--out", tmp_path / "out"]
         proc = subprocess.Popen([sys.executable, "-m", "mmlu_ml.cli", *map(str, args)], cwd=ROOT,
-                                env={**__import__("os").environ, **azure_env(fake)},
+                                env={**os.environ, **azure_env(fake)},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while fake.snapshot().get("ok", 0) < 4 and time.monotonic() < deadline and proc.poll() is None:

@@ -148,8 +148,10 @@ class AzureTranslator:
             raise MmluMlError(f"Azure Translator refused the credentials ({response.status_code}); check "
                               "AZURE_TRANSLATOR_KEY and AZURE_TRANSLATOR_REGION")
         if response.status_code == 400:  # a request we built wrong (language code, limits): retrying cannot help
-            raise MmluMlError(f"Azure Translator rejected a request to {target!r} (400 {_error_of(response)}); "
-                              "check the language's `azure` code in languages.yaml")
+            detail = _error_of(response)
+            fix = ("check the language's `azure` code in languages.yaml" if "language" in detail.lower()
+                   else "mmlu-ml built a request the service refuses; please report it with this message")
+            raise MmluMlError(f"Azure Translator rejected a request to {target!r} (400 {detail}); {fix}")
         if response.status_code != 200:
             return [None] * len(markup)  # 429/5xx still failing after the retries: these strings failed
         try:
