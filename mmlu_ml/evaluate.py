@@ -146,15 +146,17 @@ def _translator_label(name: str, fp: dict | None) -> str:
     if name == "source" or not fp:
         return name
     bits = [str(fp[k]) for k in ("model", "engine", "served_model") if fp.get(k)][:1]
-    if fp.get("prompt_version") is not None:
-        bits.append(f"p{fp['prompt_version']}")
+    prompt = fp.get("prompt_version", fp.get("prompt"))
+    if prompt is not None and not isinstance(prompt, (dict, list)):
+        bits.append(f"p{prompt}")
+    elif fp.get("api_version"):
+        bits.append(str(fp["api_version"]))
     return f"{name}({','.join(bits)})" if bits else name
 
 
 def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", limit=None, cache_dir="cache",
                  out="results", model="llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m", protocol="gpt4", shots=None,
-                 eval_translator=None, base_url=None, model_concurrency=4, max_tokens=None, seed=0,
-                 _model: Model | None = None) -> list[dict]:
+                 eval_translator=None, base_url=None, model_concurrency=4, max_tokens=None, seed=0) -> list[dict]:
     """The `evaluate` command. Validates every input before loading the model; returns the scores.csv rows."""
     started = time.time()
     out, cache_dir = Path(out), Path(cache_dir)
@@ -171,7 +173,7 @@ def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", l
                   out_given=Path(out) != Path("results"))
     inputs = [load_language(lang, scored, dev, proto, req, eval_translator) for lang in langs]
 
-    mdl = _model or load_model(model, cache_dir, base_url, model_concurrency, seed)
+    mdl = load_model(model, cache_dir, base_url, model_concurrency, seed)
     fp = mdl.fingerprint()
     cache = Cache(cache_dir / "responses.sqlite", "responses")
     chunk = max(4, 2 * model_concurrency)
