@@ -158,3 +158,14 @@ def test_endpoint_checks_and_fingerprint(monkeypatch, capsys):
         AzureTranslator(None, None)
     with pytest.raises(MmluMlError, match="takes no model"):
         AzureTranslator("gpt-4o", None)
+
+
+def test_region_header_for_regional_resources(monkeypatch):
+    with FakeAzure(key=KEY, region="westeurope") as server:
+        monkeypatch.setenv("AZURE_TRANSLATOR_KEY", KEY)
+        monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", server.endpoint)
+        monkeypatch.delenv("AZURE_TRANSLATOR_REGION", raising=False)
+        with pytest.raises(MmluMlError, match="AZURE_TRANSLATOR_REGION"):
+            AzureTranslator(None, None).translate(["Hello"], EN, SW)
+        monkeypatch.setenv("AZURE_TRANSLATOR_REGION", "westeurope")
+        assert AzureTranslator(None, None).translate(["Hello"], EN, SW) == ["[sw] Uryyb"]
