@@ -100,7 +100,7 @@ def test_too_long_prompt_fails_in_its_slot_only(gemma_path):
     assert isinstance(out[1], ValueError) and f"exceeds the context of {small.n_ctx}" in str(out[1])
     assert isinstance(out[0], dict) and isinstance(out[2], dict) and set(out[2]) == set("ABCD")
     fp = small.fingerprint()
-    assert fp["sha256"] == assets.ASSETS[NAME].sha256 and fp["backend"] == "llamacpp" and fp["n_ctx"] == small.n_ctx
+    assert fp["sha256"] == assets.ASSETS[NAME].sha256 and fp["backend"] == "llamacpp" and "n_ctx" not in fp
 
 
 def test_stage_end_to_end_on_gemma(tmp_path, mmlu_dir, gemma_path):
@@ -116,8 +116,12 @@ def test_stage_end_to_end_on_gemma(tmp_path, mmlu_dir, gemma_path):
     assert manifest[f"{NAME}/mmlu5"]["model"]["fingerprint"]["sha256"] == assets.ASSETS[NAME].sha256
 
 
-def test_unknown_model_name_is_refused(tmp_path):
+def test_unknown_or_broken_model_is_refused(tmp_path):
     from mmlu_ml.errors import MmluMlError
 
     with pytest.raises(MmluMlError, match="unknown model 'no-such-model'"):
         LlamaCppModel("no-such-model", tmp_path)
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(MmluMlError, match="llama.cpp cannot load .*broken.gguf"):
+        LlamaCppModel(str(broken), tmp_path)

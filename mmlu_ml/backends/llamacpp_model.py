@@ -63,7 +63,7 @@ class LlamaCppModel:
     """The Model protocol (mmlu_ml.evaluate.Model) on llama.cpp. Not thread-safe: one call at a time."""
 
     def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 1,
-                 seed: int = 0, n_ctx: int = 8192, n_threads: int | None = None, reuse_prefix: bool = True,
+                 seed: int = 0, n_ctx: int | None = None, n_threads: int | None = None, reuse_prefix: bool = True,
                  **_ignored):
         try:
             import llama_cpp
@@ -81,11 +81,18 @@ class LlamaCppModel:
         self.seed = seed
         self.reuse_prefix = reuse_prefix
         threads = n_threads or os.cpu_count() or 1
-        with _model_params(extra_bufts=os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1"):
-            self.llm = llama_cpp.Llama(
-                model_path=str(self.path), n_ctx=n_ctx, n_batch=512, n_threads=threads, n_threads_batch=threads,
-                seed=seed, logits_all=False, verbose=False,
-                swa_full=True)  # sliding-window models (Gemma 3) can only be cut back to a prefix with a full cache
+        # 8192 holds 5-shot English prompts (the longest, european history, is ~3.1k tokens) and most translations;
+        # scripts that tokenize long (bn, te) may need more: MMLU_ML_LLAMA_N_CTX raises it
+        n_ctx = n_ctx or int(os.environ.get("MMLU_ML_LLAMA_N_CTX", "8192"))
+        try:
+            with _model_params(extra_bufts=os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1"):
+                self.llm = llama_cpp.Llama(
+                    model_path=str(self.path), n_ctx=n_ctx, n_batch=512, n_threads=threads, n_threads_batch=threads,
+                    seed=seed, logits_all=False, verbose=False,
+                    swa_full=True)  # sliding-window models (Gemma 3) can be cut back to a prefix only with a full cache
+        except (ValueError, RuntimeError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            raise MmluMlError(f"llama.cpp cannot load {self.path} ({first}); pass a valid GGUF model") from None
         self.n_ctx = self.llm.n_ctx()
         self.n_vocab = self.llm.n_vocab()
         self.evaluated_tokens = 0  # tokens actually run through the model (the benchmark reads this)
@@ -95,7 +102,9 @@ class LlamaCppModel:
 
     def fingerprint(self) -> dict:
         return {"backend": "llamacpp", "model": self.name, "sha256": self.sha256,
-                "runtime": f"llama-cpp-python {self._lib.__version__}", "n_ctx": self.n_ctx, "seed": self.seed,
+                # n_ctx is left out: it changes which prompts fit, never a score (a too-long prompt is an error,
+                # retried under the same configuration once MMLU_ML_LLAMA_N_CTX is raised)
+                "runtime": f"llama-cpp-python {self._lib.__version__}", "seed": self.seed,
                 "scoring": self.scoring, "decoding": "greedy"}
 
     def letter_logprobs(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]:
@@ -141,7 +150,8 @@ class LlamaCppModel:
 
     def _check_fits(self, n: int) -> None:
         if n > self.n_ctx:
-            raise ValueError(f"prompt of {n} tokens exceeds the context of {self.n_ctx}; use fewer --shots")
+            raise ValueError(f"prompt of {n} tokens exceeds the context of {self.n_ctx}; "
+                             "set MMLU_ML_LLAMA_N_CTX higher or use fewer --shots")
 
     def _eval_to(self, tokens: list[int]) -> None:
         """Make the context hold exactly `tokens`, evaluating only what the cache does not share."""
