@@ -39,6 +39,8 @@ _SIGNATURE = re.compile(r"\s*[A-Za-z_][\w.]*\s?\(([\w\[\],.=*'\" ]{0,40})\)\s*")
 _COMPILED = [re.compile(p, re.S) for p in _DOTALL_PATTERNS] + [re.compile(p) for p in _LINE_PATTERNS]
 _TRAILING = ".,;:?!"
 _TRIGGER = re.compile(r"[$\\_^`{}]|\)\s*$")  # a character every pattern above needs
+_LETTER = re.compile(r"[^\W\d_]")  # every letter of any script (and a few other numbers)
+_SPECIAL = re.compile(r"[&<>]")
 _SPAN_OPEN = '<span class="notranslate">'
 _SPAN_CLOSE = "</span>"
 _SPAN_RE = re.compile(r"""<span\s+class\s*=\s*["']notranslate["']\s*>(.*?)</span\s*>""", re.S | re.I)
@@ -88,12 +90,14 @@ def spans(text: str) -> list[str]:
 def is_untranslatable(text: str) -> bool:
     """True when nothing in `text` is worth sending: empty, wholly protected, or no letter outside the
     protected spans (numbers, `$375,000`, `(3, 6)`). The stage copies such strings and never pays for them."""
-    rest, last = [], 0
+    parts, last = [], 0
     for s, e in _intervals(text):
-        rest.append(text[last:s])
+        parts.append(text[last:s])
         last = e
-    rest.append(text[last:])
-    return not any(ch.isalpha() for ch in "".join(rest))
+    parts.append(text[last:])
+    rest = "".join(parts)
+    first = _LETTER.search(rest)  # a C-level search; \w also admits other numbers (², ½), so confirm
+    return first is None or not any(ch.isalpha() for ch in rest[first.start():])
 
 
 def _escape(s: str) -> str:
@@ -102,8 +106,11 @@ def _escape(s: str) -> str:
 
 def to_html(text: str) -> str:
     """`text` as well-formed HTML: protected spans inside notranslate spans, `< > &` escaped everywhere."""
+    spans_at = _intervals(text)
+    if not spans_at and not _SPECIAL.search(text):  # most strings: already well-formed HTML as they are
+        return text
     out, last = [], 0
-    for s, e in _intervals(text):
+    for s, e in spans_at:
         out += [_escape(text[last:s]), _SPAN_OPEN, _escape(text[s:e]), _SPAN_CLOSE]
         last = e
     out.append(_escape(text[last:]))
@@ -124,4 +131,4 @@ def from_html(markup: str) -> str:
 
 def utf16_len(text: str) -> int:
     """Characters as Azure counts and bills them: code points, surrogate pairs (outside the BMP) counting 2."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2

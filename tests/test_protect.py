@@ -64,3 +64,12 @@ def test_spans_survive_a_translation(text):
     for span in protect.spans(text):
         assert span in back
     assert back.count("<") == text.count("<") and back.count("&") == text.count("&")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_TEXT, st.text(max_size=20)))
+def test_untranslatable_means_no_letter_outside_the_spans(text):
+    cuts = [0, *(i for interval in protect._intervals(text) for i in interval), len(text)]
+    outside = "".join(text[a:b] for a, b in zip(cuts[::2], cuts[1::2]))
+    assert protect.is_untranslatable(text) == (not any(ch.isalpha() for ch in outside))
+    assert protect.utf16_len(protect.to_html(text)) == len(protect.to_html(text).encode("utf-16-le")) // 2
