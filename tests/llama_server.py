@@ -63,6 +63,15 @@ class LlamaServer:
     def log_tail(self, n: int = 15) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:]) if self.log.exists() else ""
 
+    def peak_rss_mb(self) -> float | None:
+        """The server's peak resident memory so far (Linux), None once it has exited."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
+        kb = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")]
+        return int(kb[0]) / 1024 if kb else None
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -74,12 +83,13 @@ class LlamaServer:
 
 
 def start(model_path: Path, alias: str, log: Path, n_ctx: int = 2048, threads: int = 2,
-          wait_s: float = 180) -> LlamaServer:
+          chat_format: str | None = None, wait_s: float = 180) -> LlamaServer:
     """Start the server on a free loopback port and return once /v1/models answers."""
     port = free_port()
-    command = [sys.executable, __file__, "--model", str(model_path), "--model_alias", alias,
+    command = [sys.executable, str(Path(__file__).resolve()), "--model", str(model_path), "--model_alias", alias,
                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--seed", str(SEED),
-               "--n_threads", str(threads), "--n_threads_batch", str(threads), "--chat_format", "gemma"]
+               "--n_threads", str(threads), "--n_threads_batch", str(threads)]
+    command += ["--chat_format", chat_format] if chat_format else []
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -110,7 +120,7 @@ def gemma_path() -> Path:
 @pytest.fixture(scope="session")
 def llama_server(gemma_path, tmp_path_factory):
     """llama-cpp-python's OpenAI-compatible server on the Gemma 270M (n_ctx 2048, seed 1234) for the session."""
-    server = start(gemma_path, GEMMA, tmp_path_factory.mktemp("llama_server") / "server.log")
+    server = start(gemma_path, GEMMA, tmp_path_factory.mktemp("llama_server") / "server.log", chat_format="gemma")
     try:
         yield server
     finally:

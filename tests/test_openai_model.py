@@ -99,3 +99,26 @@ def test_chat_path_reads_real_top_logprobs(llama_server):  # noqa: F811
         pytest.fail(f"no letter among the chat reply's top tokens: {scores}")
     assert set(scores) == set(LETTERS) and all(v <= 0 for v in scores.values())
     assert chat.stats["failed"] == 0
+
+
+def test_evaluate_stage_through_the_server_agrees_with_llamacpp(llama_server, gemma_path, mmlu_dir, tmp_path):  # noqa: F811
+    import json
+
+    from mmlu_ml.evaluate import run_evaluate
+    from mmlu_ml.paths import predictions_file
+    from mmlu_ml.records import read_jsonl
+
+    common = dict(source=str(mmlu_dir), languages="en", subjects="astronomy", splits="test", limit=3,
+                  protocol="mmlu5", shots=1, cache_dir=str(tmp_path / "cache"))
+    [local] = run_evaluate(model=f"llamacpp:{gemma_path}", out=str(tmp_path / "local"), **common)
+    [remote] = run_evaluate(model=f"openai:{GEMMA}", base_url=llama_server.base_url, model_concurrency=2,
+                            out=str(tmp_path / "remote"), **common)
+    assert (remote["n"], remote["errors"], local["n"]) == (3, 0, 3)
+    rows = {}
+    for side in ("local", "remote"):
+        rows[side] = list(read_jsonl(predictions_file(tmp_path / side, GEMMA, "mmlu5", "en")))
+    for a, b in zip(rows["remote"], rows["local"], strict=True):
+        assert a["id"] == b["id"] and a["error"] is None
+        assert a["logprobs"] == pytest.approx(b["logprobs"], abs=0.05)
+    manifest = json.loads((tmp_path / "remote" / "evaluation.manifest.json").read_text())
+    assert '"api": "completions"' in json.dumps(manifest) and llama_server.base_url in json.dumps(manifest)
