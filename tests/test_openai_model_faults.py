@@ -199,6 +199,30 @@ def test_unreachable_server_is_a_one_line_error(monkeypatch):
         m.fingerprint()
 
 
+def test_cli_names_an_unreachable_server_in_one_line(tiny_source, tmp_path):
+    from conftest import assert_one_line_error, cli
+    from llama_server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    proc = cli("evaluate", "--model", "openai:some-model", "--base-url", url, "--source", tiny_source,
+               "--languages", "en", "--subjects", "astronomy", "--limit", "1", "--protocol", "mmlu5",
+               "--out", tmp_path / "results", "--cache-dir", tmp_path / "cache",
+               env={"MMLU_ML_OPENAI_RETRIES": "0", "OPENAI_API_KEY": SECRET})
+    assert_one_line_error(proc, "cannot reach", url)
+    assert SECRET not in proc.stderr + proc.stdout
+
+
+def test_retry_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MMLU_ML_OPENAI_RETRIES", "7")
+    monkeypatch.setenv("MMLU_ML_OPENAI_BACKOFF", "0.25")
+    m = OpenAIModel("m", None, base_url="http://127.0.0.1:9/v1")
+    assert (m.retries, m.backoff) == (7, 0.25)
+    assert OpenAIModel("m", None, base_url="http://127.0.0.1:9/v1", retries=1).retries == 1
+    monkeypatch.setenv("MMLU_ML_OPENAI_TIMEOUT", "soon")
+    with pytest.raises(MmluMlError, match="MMLU_ML_OPENAI_TIMEOUT"):
+        OpenAIModel("m", None, base_url="http://127.0.0.1:9/v1")
+
+
 # -- the key ------------------------------------------------------------------------------------------------
 
 def test_key_reaches_the_server_only(serve, monkeypatch):
@@ -274,6 +298,7 @@ def test_timeouts_are_retried_then_reported(serve):
     assert time.monotonic() - start < 1.5 and len([r for r in server.posts("/completions") if r[1]["prompt"] == "Q:slow"]) == 2
 
 
+@pytest.mark.filterwarnings("ignore:openai. some answer letters")
 def test_concurrency_keeps_order_and_bounds_requests_in_flight(serve):
     def by_prompt(body, headers):  # the answer letter is the prompt's last character, after a short wait
         letter = body["prompt"][-1]
@@ -291,6 +316,7 @@ def test_concurrency_keeps_order_and_bounds_requests_in_flight(serve):
 
 # -- paths: what a server offers -------------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore:openai. some answer letters")
 def test_completions_capped_at_5_logprobs_is_probed_and_recorded(serve):
     def capped(body, headers):
         if body.get("logprobs", 0) > 5:
@@ -308,7 +334,8 @@ def test_chat_logprobs_fallback_maps_unspaced_letters(serve):
     m = model(server)
     fp = m.fingerprint()
     assert fp["api"] == "chat-logprobs" and fp["generate_api"] == "chat"
-    [scores] = m.letter_logprobs("Q:", ["x"], LETTERS)
+    with pytest.warns(UserWarning, match="floor"):
+        [scores] = m.letter_logprobs("Q:", ["x"], LETTERS)
     assert scores == {"A": -3.0, "B": -1.7, "C": -0.3, "D": -3.0}
     last = server.posts("/chat/completions")[-1][1]
     assert last["messages"] == [{"role": "user", "content": "Q:x"}] and last["max_tokens"] == 1
@@ -340,7 +367,8 @@ def test_completions_without_logprobs_score_by_chat_generate_by_completions(serv
 
 def test_letters_absent_from_the_top_list_fail_the_item_not_the_run(serve):
     m = model(serve(scripted(completions=lambda b, h: (200, completion({" The": -0.1, " A": -1.0})))))
-    ok, = m.letter_logprobs("Q:", ["x"], LETTERS)
+    with pytest.warns(UserWarning, match="not among the server's top-20"):
+        ok, = m.letter_logprobs("Q:", ["x"], LETTERS)
     assert ok["A"] == -1.0 and ok["B"] == ok["C"] == ok["D"] == -2.0
     m2 = model(serve(scripted(completions=lambda b, h: (200, completion({" The": -0.1, " It": -1.0})))))
     [failure] = m2.letter_logprobs("Q:", ["x"], LETTERS)

@@ -7,6 +7,8 @@ server returns them one position late. Servers without completions or logprobs f
 once and recorded in fingerprint(), so results of different paths never share a cache key.
 
 The prefix is simply concatenated with each suffix: servers reuse shared prompt prefixes themselves.
+Per-request timeout, retries and backoff default from MMLU_ML_OPENAI_TIMEOUT (s), MMLU_ML_OPENAI_RETRIES and
+MMLU_ML_OPENAI_BACKOFF (s, doubled per retry), for slow clusters or strict rate limits.
 """
 
 from __future__ import annotations
@@ -89,6 +91,22 @@ def parse_letter(text: str) -> str | None:
     return matches[-1] if matches else None
 
 
+def _setting(name: str, given: float | None, default: float) -> float:
+    """An option as passed, else MMLU_ML_OPENAI_<name>, else the default."""
+    if given is not None:
+        return given
+    raw = os.environ.get(f"MMLU_ML_OPENAI_{name}")
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise MmluMlError(f"MMLU_ML_OPENAI_{name}={raw!r} is not a number >= 0; fix or unset it")
+    return value
+
+
 def _is_loopback(host: str | None) -> bool:
     if host in ("localhost", "ip6-localhost"):
         return True
@@ -113,8 +131,8 @@ class OpenAIModel:
     """The Model protocol (mmlu_ml.evaluate.Model) on an OpenAI-compatible HTTP server. Thread-safe."""
 
     def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 4,
-                 seed: int | None = 0, timeout: float = 120.0, retries: int = 4, backoff: float = 1.0,
-                 api: str = "auto", top_logprobs: int = 20, **_ignored):
+                 seed: int | None = 0, timeout: float | None = None, retries: int | None = None,
+                 backoff: float | None = None, api: str = "auto", top_logprobs: int = 20, **_ignored):
         try:
             import openai
         except ImportError:
@@ -128,7 +146,9 @@ class OpenAIModel:
         self.spec = spec
         self.name = component(spec, "model")
         self.concurrency = max(1, int(concurrency))
-        self.seed, self.retries, self.backoff, self.top_k = seed, max(0, int(retries)), backoff, top_logprobs
+        timeout = _setting("TIMEOUT", timeout, 120.0)
+        self.retries = max(0, int(_setting("RETRIES", retries, 4)))
+        self.seed, self.backoff, self.top_k = seed, _setting("BACKOFF", backoff, 1.0), top_logprobs
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         parts = urlsplit(base_url or "https://api.openai.com/v1")
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -192,7 +212,11 @@ class OpenAIModel:
         scores, floored = letter_scores(top, letters, exact=self._api == "completions")
         if floored:
             with self._lock:
+                first = not self.stats["floored_letters"]
                 self.stats["floored_letters"] += floored
+            if first:
+                warnings.warn(f"openai: some answer letters were not among the server's top-{self.top_k} tokens; "
+                              f"they score a floor (lowest listed log-prob - {FLOOR_MARGIN})", stacklevel=2)
         return scores
 
     def _generate(self, prompt: str, max_tokens: int) -> str:
