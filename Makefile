@@ -17,7 +17,9 @@ $(BIN)/mmlu-ml: setup.cfg pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is needed (set PY=...)"; exit 2; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[all,test]'
+	# torch first, pinned to the CPU build this machine image ships; an open range would pull a CUDA build
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[all,hf,test]'
 	@touch $@
 
 install: $(BIN)/mmlu-ml
