@@ -1,0 +1,200 @@
+"""Quality of a translator against the Okapi references: corpus chrF, the copy-English baseline, check flags.
+
+    python bench/translate_quality.py --languages fr,de,zh,bn,te --strings 100 [--split val] [--translator local]
+
+Strings: the questions of <split> that Okapi translated in every language asked for, shortest first (question
+plus its four options, by total length), each question contributing its question and its options; strings
+with nothing to translate (numbers, formulas: protect.is_untranslatable) are left out, as the stage copies
+them. Questions are added until at least --strings strings are in. Outputs go to
+results/bench/translate_quality/<translator>/<lang>.jsonl as they come, so a killed run resumes.
+chrF is our own implementation of sacrebleu's default CHRF (char order 6, word order 0, beta 2, whitespace
+removed, corpus statistics summed before the F-score); `--check-sacrebleu PATH` compares it with sacrebleu
+imported from PATH. Tune prompts on --split dev, measure on val.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mmlu_ml import protect  # noqa: E402
+from mmlu_ml.records import Question  # noqa: E402
+
+REFERENCE = ROOT.parent / "shared" / "reference" / "okapi"
+MMLU = ROOT.parent / "shared" / "mmlu"
+FIELDS = ("question", "A", "B", "C", "D")
+
+
+def _ngrams(text: str, n: int) -> Counter:
+    s = "".join(text.split())
+    return Counter(s[i:i + n] for i in range(len(s) - n + 1))
+
+
+def chrf(hypotheses: list[str], references: list[str], order: int = 6, beta: float = 2.0) -> float:
+    """Corpus chrF (0-100), sacrebleu's default: per-order hyp/ref/match counts summed over the corpus (a
+    segment's hypothesis n-grams count only where its reference has n-grams of that order), precision and
+    recall averaged over the orders present in both, then F-beta of the averages."""
+    stats = [[0, 0, 0] for _ in range(order)]  # hyp, ref, match
+    for hyp, ref in zip(hypotheses, references, strict=True):
+        for n in range(1, order + 1):
+            h, r = _ngrams(hyp, n), _ngrams(ref, n)
+            stats[n - 1][0] += sum(h.values()) if r else 0
+            stats[n - 1][1] += sum(r.values())
+            stats[n - 1][2] += sum((h & r).values())
+    precision = recall = 0.0
+    effective = 0
+    for n_hyp, n_ref, n_match in stats:
+        if n_hyp and n_ref:
+            effective += 1
+            precision += n_match / n_hyp
+            recall += n_match / n_ref
+    if not effective:
+        return 0.0
+    precision, recall = precision / effective, recall / effective
+    factor = beta ** 2
+    return 100 * (1 + factor) * precision * recall / (factor * precision + recall) if precision + recall else 0.0
+
+
+@functools.lru_cache(maxsize=None)
+def _csv_rows(split: str, subject: str) -> list[Question]:
+    from mmlu_ml.mmlu import parse_csv
+    path = MMLU / split / f"{subject}_{split}.csv"
+    return parse_csv(path.read_text(encoding="utf-8"), subject, split, str(path))
+
+
+def select(languages: list[str], n_strings: int, split: str) -> list[dict]:
+    """Items {id, field, english, refs {lang: text}, question_id} in a fixed order (see the module doc)."""
+    refs = {}
+    for lang in languages:
+        for line in (REFERENCE / f"{lang}_{split}.jsonl").read_text(encoding="utf-8").split("\n"):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            refs.setdefault((row["subject"], row["index"]), {})[lang] = row
+    keys = [k for k, v in refs.items() if len(v) == len(languages)]
+    english = {}
+    for subject in sorted({s for s, _ in keys}):
+        for q in _csv_rows(split, subject):
+            english[(subject, q.index)] = q
+    keys.sort(key=lambda k: (len(english[k].question) + sum(map(len, english[k].choices)), k))
+    items: list[dict] = []
+    for key in keys:
+        q = english[key]
+        texts = dict(zip(FIELDS, (q.question, *q.choices)))
+        for field in FIELDS:
+            if protect.is_untranslatable(texts[field]):
+                continue
+            items.append({"id": f"{q.id}:{field}", "question_id": q.id, "field": field, "english": texts[field],
+                          "refs": {lang: refs[key][lang][field] for lang in languages}})
+        if len(items) >= n_strings:
+            break
+    return items
+
+
+def _translator(name: str, model: str | None, cache_dir: Path):
+    from mmlu_ml.backends import TRANSLATORS, load
+    return load(TRANSLATORS, name, "translator")(model, cache_dir)
+
+
+def translate_missing(items: list[dict], lang: str, translator, out_file: Path) -> dict[str, dict]:
+    """Outputs by item id, translating (and appending) only the items not yet in `out_file`."""
+    from tqdm import tqdm
+    from mmlu_ml.languages import load as load_languages
+    from mmlu_ml.records import Appender, read_jsonl
+    table = load_languages()
+    done = {r["id"]: r for r in read_jsonl(out_file)} if out_file.exists() else {}
+    todo = [it for it in items if it["id"] not in done]
+    target = table.languages["zh" if lang == "zh" else lang]
+    with Appender(out_file) as app:
+        for it in tqdm(todo, desc=f"{translator.name} {lang}", unit="str", file=sys.stderr):
+            start = time.perf_counter()
+            [text] = translator.translate([it["english"]], table.languages["en"], target)
+            row = {"id": it["id"], "output": text, "seconds": round(time.perf_counter() - start, 3)}
+            app.append(row)
+            done[it["id"]] = row
+    return done
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--languages", default="fr,de,zh,bn,te")
+    ap.add_argument("--strings", type=int, default=100)
+    ap.add_argument("--split", default="val", choices=["dev", "val"])
+    ap.add_argument("--translator", default="local")
+    ap.add_argument("--translator-model", default=None)
+    ap.add_argument("--cache-dir", default=str(ROOT / "cache"))
+    ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate_quality"))
+    ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
+    ap.add_argument("--check-sacrebleu", metavar="PATH", default=None,
+                    help="A folder holding sacrebleu (pip install --target PATH sacrebleu): compare chrF with it.")
+    args = ap.parse_args(argv)
+    languages = [x.strip() for x in args.languages.split(",") if x.strip()]
+    items = select(languages, args.strings, args.split)
+    translator = _translator(args.translator, args.translator_model, Path(args.cache_dir))
+    folder = Path(args.out) / f"{args.translator}{args.tag}" / args.split
+    summary = {"translator": translator.fingerprint(), "split": args.split, "strings": len(items),
+               "questions": len({it["question_id"] for it in items}), "languages": {}}
+    for lang in languages:
+        outputs = translate_missing(items, lang, translator, folder / f"{lang}.jsonl")
+        hyps = [outputs[it["id"]]["output"] or "" for it in items]
+        refs = [it["refs"][lang] for it in items]
+        copy = [it["english"] for it in items]
+        row = {"chrf": round(chrf(hyps, refs), 1), "copy_english_chrf": round(chrf(copy, refs), 1),
+               "failed": sum(1 for it in items if outputs[it["id"]]["output"] is None),
+               "seconds_per_string": round(sum(outputs[it["id"]]["seconds"] for it in items) / len(items), 2)}
+        row.update(flag_rates(items, outputs, lang))
+        if args.check_sacrebleu:
+            sys.path.append(args.check_sacrebleu)
+            import sacrebleu
+            row["sacrebleu_chrf"] = round(sacrebleu.corpus_chrf(hyps, [refs]).score, 1)
+        summary["languages"][lang] = row
+        print(lang, json.dumps(row), flush=True)
+    from mmlu_ml.records import write_json
+    write_json(folder / "summary.json", summary)
+    print(f"{len(items)} strings ({summary['questions']} questions) of {args.split}; summary: {folder / 'summary.json'}")
+    return 0
+
+
+def _language(code: str):
+    from mmlu_ml.languages import load as load_languages
+    return load_languages().languages[code]
+
+
+def _pairs(items: list[dict], outputs: dict) -> list:
+    """(English, translated) Question pairs for the questions of `items`; untranslatable fields copied."""
+    from dataclasses import replace
+    by_question: dict[str, dict[str, str]] = {}
+    for it in items:
+        by_question.setdefault(it["question_id"], {})[it["field"]] = outputs[it["id"]]["output"] or ""
+    pairs = []
+    for qid, fields in by_question.items():
+        subject, split, index = qid.rsplit("/", 2)
+        english = _csv_rows(split, subject)[int(index)]
+        texts = [fields.get(f, orig) for f, orig in zip(FIELDS, (english.question, *english.choices))]
+        pairs.append((english, replace(english, question=texts[0], choices=tuple(texts[1:]))))
+    return pairs
+
+
+def flag_rates(items: list[dict], outputs: dict, lang: str) -> dict:
+    """Share of strings any check flags (0 until mmlu_ml.checks is importable)."""
+    try:
+        from mmlu_ml import checks
+    except ImportError:
+        return {}
+    flagged = checks.flagged_strings(_pairs(items, outputs), _language(lang))
+    keys = {it["id"] for it in items}
+    hit = {k for names in flagged.values() for k in names if k in keys}
+    return {"flagged": round(len(hit) / len(items), 3),
+            "flagged_by_check": {name: len(set(v) & keys) for name, v in flagged.items() if set(v) & keys}}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

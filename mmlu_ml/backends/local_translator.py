@@ -1,0 +1,125 @@
+"""`local`: the LLM translator in-process on a GGUF model through llama-cpp-python (the embedded default).
+
+One string per call: a small model keeps ids straight no better than it keeps a JSON object straight, and
+single strings let the few-shot turns (a shared prefix, kept in llama.cpp's KV cache between calls) do the
+work. Greedy decoding, the model's own chat template, an output cap proportional to the input, and a guard
+that stops a repetition loop as soon as it starts, retries once with a repetition penalty, and otherwise
+keeps the text before the loop (the checks flag what is left).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .. import assets
+from ..llama_load import load_llama
+from ..languages import Language
+from ..llm_translate import (PROMPT_VERSION, clean_single, find_loop, instructions, keep_as_is, single_messages,
+                             token_budget, trim_loop)
+from .. import llm_examples
+
+DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+N_CTX = 8192
+RETRY_REPEAT_PENALTY = 1.2
+
+
+def _repeating_tail(tokens, min_total: int = 12) -> bool:
+    """True when the generated tokens end in >= 4 copies of a unit (>= 8 for 1-2 token units)."""
+    n = len(tokens)
+    for period in range(1, 25):
+        copies = 8 if period <= 2 else 4
+        if n < period * copies or period * copies < min_total:
+            continue
+        tail = tokens[n - period:]
+        if all(np.array_equal(tokens[n - (k + 1) * period:n - k * period], tail) for k in range(1, copies)):
+            return True
+    return False
+
+
+class LocalTranslator:
+    name = "local"
+    max_items = 8
+    max_chars = 8_000
+
+    def __init__(self, model: str | None, cache_dir: Path, chat_template: str | None = None,
+                 threads: int | None = None, **options):
+        self.model_name = model or DEFAULT_MODEL
+        self.path = assets.resolve(self.model_name, cache_dir)
+        known = assets.ASSETS.get(self.model_name)
+        # a known name was sha-checked when joined; a path given by the user is hashed once here
+        self.sha256 = known.sha256 if known else assets.sha256_of(self.path)
+        self.chat_template = chat_template
+        self.threads = threads
+        self._llm = None
+        self._lock = threading.Lock()
+
+    def fingerprint(self) -> dict:
+        import llama_cpp
+        return {"backend": "local", "model": self.model_name, "sha256": self.sha256,
+                "runtime": f"llama-cpp-python {llama_cpp.__version__}", "prompt": PROMPT_VERSION,
+                "decoding": {"temperature": 0, "n_ctx": N_CTX, "loop_retry_repeat_penalty": RETRY_REPEAT_PENALTY},
+                "template": "override" if self.chat_template else "model"}
+
+    def _load(self):
+        if self._llm is None:
+            self._llm = load_llama(self.path, N_CTX, self.threads)
+            template = self.chat_template or self._llm.metadata.get("tokenizer.chat_template")
+            self._format = None
+            if template:
+                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+                eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", "ignore")
+                bos = self._llm.detokenize([self._llm.token_bos()]).decode("utf-8", "ignore")
+                self._format = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
+        return self._llm
+
+    def _prompt(self, text: str, source: Language, target: Language) -> tuple[str, list[str]]:
+        """The rendered prompt and its stop strings: the chat template, or a plain completion for base models."""
+        if self._format is not None:
+            rendered = self._format(messages=single_messages(text, source, target))
+            return rendered.prompt, [s for s in (rendered.stop if isinstance(rendered.stop, list) else [rendered.stop]) if s]
+        src, tgt = source.name, target.name
+        lines = [instructions(source, target, batch=False), ""]
+        if source.code == "en":
+            for english, translated in llm_examples.pairs(target.code):
+                lines += [f"{src}: {english}", f"{tgt}: {translated}", ""]
+        lines += [f"{src}: {text}", f"{tgt}:"]
+        return "\n".join(lines), [f"\n{src}:", "\n\n"]
+
+    def _generate(self, llm, prompt: str, stop: list[str], budget: int, repeat_penalty: float) -> str:
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        budget = max(8, min(budget, N_CTX - len(tokens) - 1))
+        if len(tokens) + 8 >= N_CTX:
+            raise ValueError(f"text too long for the model context ({len(tokens)} tokens)")
+        n_prompt = len(tokens)
+        from llama_cpp import StoppingCriteriaList
+        guard = StoppingCriteriaList([lambda ids, logits: _repeating_tail(ids[n_prompt:])])
+        out = llm.create_completion(tokens, max_tokens=budget, temperature=0.0, top_k=1, repeat_penalty=repeat_penalty,
+                                    stop=stop, stopping_criteria=guard)
+        return out["choices"][0]["text"]
+
+    def translate_one(self, text: str, source: Language, target: Language) -> str | None:
+        if keep_as_is(text):
+            return text
+        llm = self._load()
+        prompt, stop = self._prompt(text, source, target)
+        n_source = len(llm.tokenize(text.encode("utf-8"), add_bos=False))
+        budget = token_budget(n_source, target)
+        first = clean_single(self._generate(llm, prompt, stop, budget, 1.0), text)
+        result = first
+        if find_loop(first, text):
+            second = clean_single(self._generate(llm, prompt, stop, budget, RETRY_REPEAT_PENALTY), text)
+            result = second if second.strip() and not find_loop(second, text) else trim_loop(first, text)
+        return result if result.strip() else None
+
+    def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]:
+        out: list[str | None] = []
+        with self._lock:  # one llama context: calls are serial
+            for text in texts:
+                try:
+                    out.append(self.translate_one(text, source, target))
+                except (ValueError, RuntimeError):
+                    out.append(None)
+        return out

@@ -1,0 +1,56 @@
+"""Loading a GGUF model into llama-cpp-python, the way that works on the machines we run on.
+
+llama.cpp moves weights into "extra buffer types" (CPU repacking, AMX tiles) when the CPU reports support.
+On our sandboxed Xeons (AMX_INT8 reported) that path segfaults in the first decode, for every model we ship.
+llama-cpp-python 0.3.36 does not expose `use_extra_bufts`, so the default model parameters it starts from are
+swapped, only while one model loads, for ones with that flag off. MMLU_ML_LLAMA_EXTRA_BUFTS=1 turns it back on.
+
+llama.cpp's OpenMP threads spin while they wait; on cores shared with other processes that made generation
+2-3x slower (measured: 40 tokens in 15-18 s spinning, 6.8 s passive). OMP_WAIT_POLICY must be set before the
+OpenMP runtime loads, so it is set here, at import, unless the user chose a policy.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import MmluMlError
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+_LOCK = threading.Lock()
+
+
+@contextmanager
+def _without_extra_buffers():
+    import llama_cpp.llama as llama_module
+    low = llama_module.llama_cpp
+    original = low.llama_model_default_params
+
+    def params():
+        p = original()
+        p.use_extra_bufts = False
+        return p
+
+    with _LOCK:
+        low.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = original
+
+
+def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, **kwargs):
+    """A `llama_cpp.Llama` for `path`; MmluMlError when llama.cpp cannot load it."""
+    from llama_cpp import Llama
+    threads = n_threads or min(os.cpu_count() or 2, 8)
+    try:
+        if os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1":
+            return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
+        with _without_extra_buffers():
+            return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
+    except (ValueError, RuntimeError) as exc:
+        raise MmluMlError(f"llama.cpp cannot load {path} ({str(exc).splitlines()[0][:160]}); "
+                          "pass a valid GGUF model file") from None

@@ -1,0 +1,100 @@
+"""Prompts and reply parsing shared by the LLM translators (no model, no server)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from mmlu_ml import llm_examples
+from mmlu_ml.languages import load
+from mmlu_ml.llm_translate import (ReplyError, batch_messages, clean_single, find_loop, instructions, keep_as_is,
+                                   parse_batch, single_messages, token_budget, trim_loop)
+
+L = load().languages
+
+
+def reply(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def test_parse_batch_accepts_exactly_the_ids_in_order():
+    assert parse_batch(reply({"1": "un", "2": "deux"}), 2) == ["un", "deux"]
+    assert parse_batch("```json\n" + reply({"1": "un"}) + "\n```", 1) == ["un"]  # a fence around valid JSON
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("", "empty"), (None, "empty"), ('{"1": "un", "2": "de', "not JSON"), ('["un", "deux"]', "not a JSON object"),
+    (reply({"1": "un"}), "missing ids ['2']"), (reply({"1": "un", "2": "deux", "3": "trois"}), "extra ids ['3']"),
+    (reply({"2": "deux", "1": "un"}), "out of order"), (reply({"1": "un", "2": ""}), "id 2 has no translation"),
+    (reply({"1": "un", "2": 2}), "id 2 has no translation"),
+])
+def test_parse_batch_rejects_replies_that_could_shift(bad, why):
+    with pytest.raises(ReplyError, match=why.replace("[", r"\[").replace("]", r"\]")):
+        parse_batch(bad, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1).filter(str.strip), min_size=1, max_size=8), st.randoms())
+def test_parse_batch_round_trips_and_catches_any_permutation(texts, rnd):
+    obj = {str(i + 1): t for i, t in enumerate(texts)}
+    assert parse_batch(reply(obj), len(texts)) == texts
+    keys = list(obj)
+    rnd.shuffle(keys)
+    if keys != list(obj):
+        with pytest.raises(ReplyError):
+            parse_batch(reply({k: obj[k] for k in keys}), len(texts))
+
+
+def test_batch_messages_number_the_strings_and_show_the_shape():
+    msgs = batch_messages(["What is 2+2?", "four"], L["en"], L["fr"])
+    assert msgs[0]["role"] == "system" and "French" in msgs[0]["content"] and "same keys" in msgs[0]["content"]
+    assert json.loads(msgs[-1]["content"]) == {"1": "What is 2+2?", "2": "four"}
+    example_in, example_out = json.loads(msgs[1]["content"]), json.loads(msgs[2]["content"])
+    assert list(example_in) == list(example_out) == ["1", "2", "3", "4"]
+    assert example_out["3"] == llm_examples.TRANSLATED["fr"][2]
+
+
+def test_single_messages_use_the_language_examples_or_none():
+    msgs = single_messages("Which planet is largest?", L["en"], L["de"])
+    assert [m["role"] for m in msgs] == ["system"] + ["user", "assistant"] * 4 + ["user"]
+    assert msgs[-1]["content"] == "Which planet is largest?"
+    assert "Never answer" in msgs[0]["content"] and "German" in msgs[0]["content"]
+    bare = single_messages("x", L["en"], L["yo"]) if "yo" not in llm_examples.TRANSLATED else None
+    if bare is not None:
+        assert len(bare) == 2
+    assert "Simplified Chinese" in instructions(L["en"], L["zh"], batch=False)
+
+
+def test_every_language_example_keeps_its_formula():
+    for code, examples in llm_examples.TRANSLATED.items():
+        assert len(examples) == len(llm_examples.ENGLISH), code
+        assert "$k^2 < 20$" in examples[1] and "$k$" in examples[1], code
+
+
+def test_clean_single_strips_wrappers_and_keeps_edges():
+    assert clean_single('"Bonjour"', "Hello") == "Bonjour"
+    assert clean_single("Translation: Bonjour", "Hello") == "Bonjour"
+    assert clean_single("Bonjour", " Hello ") == " Bonjour "
+    assert clean_single('"quoted"', '"quoted"') == '"quoted"'  # the source's own quotes stay
+    assert clean_single("CO₂", "CO2") == "CO2"  # same text after NFKC: the source's form
+
+
+def test_keep_as_is_only_formulas():
+    assert all(keep_as_is(t) for t in ["HCl", "H2SO3", "Al(NO3)3", "CO2", "NaCl", " Si(CH3)4 "])
+    assert not any(keep_as_is(t) for t in ["No", "DNA", "True", "A", "In", "USA", "Hello world", "x^2"])
+
+
+def test_find_and_trim_loops():
+    looped = "La réponse est 5. " + "et puis " * 12
+    assert find_loop(looped) is not None
+    assert trim_loop(looped) == "La réponse est 5. et puis"
+    assert find_loop("Le chat dort sur le canapé.") is None
+    assert find_loop("___ ___ ___ ___ ___", "Fill ___ ___ ___ ___ ___") is None  # the source had it
+    assert find_loop("............") is None
+
+
+def test_token_budget_grows_with_input_and_script():
+    assert token_budget(10, L["fr"]) < token_budget(100, L["fr"])
+    assert token_budget(100, L["bn"]) > token_budget(100, L["fr"])
