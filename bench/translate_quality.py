@@ -70,8 +70,9 @@ def _csv_rows(split: str, subject: str) -> list[Question]:
     return parse_csv(path.read_text(encoding="utf-8"), subject, split, str(path))
 
 
-def select(languages: list[str], n_strings: int, split: str) -> list[dict]:
-    """Items {id, field, english, refs {lang: text}, question_id} in a fixed order (see the module doc)."""
+def select(languages: list[str], n_strings: int, split: str, spread: bool = False) -> list[dict]:
+    """Items {id, field, english, refs {lang: text}, question_id} in a fixed order (see the module doc);
+    `spread`: questions evenly spaced over the length order instead of the shortest (for tuning on dev)."""
     refs = {}
     for lang in languages:
         for line in (REFERENCE / f"{lang}_{split}.jsonl").read_text(encoding="utf-8").split("\n"):
@@ -85,6 +86,8 @@ def select(languages: list[str], n_strings: int, split: str) -> list[dict]:
         for q in _csv_rows(split, subject):
             english[(subject, q.index)] = q
     keys.sort(key=lambda k: (len(english[k].question) + sum(map(len, english[k].choices)), k))
+    if spread:  # every 7th question: long ones too, in a sample small enough to iterate on
+        keys = keys[::7]
     items: list[dict] = []
     for key in keys:
         q = english[key]
@@ -132,14 +135,15 @@ def main(argv=None) -> int:
     ap.add_argument("--translator-model", default=None)
     ap.add_argument("--cache-dir", default=str(ROOT / "cache"))
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate_quality"))
+    ap.add_argument("--spread", action="store_true", help="Questions spread over all lengths, not the shortest.")
     ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
     ap.add_argument("--check-sacrebleu", metavar="PATH", default=None,
                     help="A folder holding sacrebleu (pip install --target PATH sacrebleu): compare chrF with it.")
     args = ap.parse_args(argv)
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
-    items = select(languages, args.strings, args.split)
+    items = select(languages, args.strings, args.split, args.spread)
     translator = _translator(args.translator, args.translator_model, Path(args.cache_dir))
-    folder = Path(args.out) / f"{args.translator}{args.tag}" / args.split
+    folder = Path(args.out) / f"{args.translator}{args.tag}" / (args.split + ("-spread" if args.spread else ""))
     summary = {"translator": translator.fingerprint(), "split": args.split, "strings": len(items),
                "questions": len({it["question_id"] for it in items}), "languages": {}}
     for lang in languages:

