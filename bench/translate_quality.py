@@ -137,6 +137,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate_quality"))
     ap.add_argument("--spread", action="store_true", help="Questions spread over all lengths, not the shortest.")
     ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
+    ap.add_argument("--labels", default=None, metavar="JSON",
+                    help="Hand labels {lang: {item id: answered|echo|loop|ok}}: report how many bad ones the checks flag.")
     ap.add_argument("--check-sacrebleu", metavar="PATH", default=None,
                     help="A folder holding sacrebleu (pip install --target PATH sacrebleu): compare chrF with it.")
     args = ap.parse_args(argv)
@@ -155,6 +157,8 @@ def main(argv=None) -> int:
                "failed": sum(1 for it in items if outputs[it["id"]]["output"] is None),
                "seconds_per_string": round(sum(outputs[it["id"]]["seconds"] for it in items) / len(items), 2)}
         row.update(flag_rates(items, outputs, lang))
+        if args.labels:
+            row.update(label_recall(items, outputs, lang, json.loads(Path(args.labels).read_text())))
         if args.check_sacrebleu:
             sys.path.append(args.check_sacrebleu)
             import sacrebleu
@@ -198,6 +202,18 @@ def flag_rates(items: list[dict], outputs: dict, lang: str) -> dict:
     hit = {k for names in flagged.values() for k in names if k in keys}
     return {"flagged": round(len(hit) / len(items), 3),
             "flagged_by_check": {name: len(set(v) & keys) for name, v in flagged.items() if set(v) & keys}}
+
+
+def label_recall(items: list[dict], outputs: dict, lang: str, labels: dict) -> dict:
+    """Of the strings labelled answered/echo/loop by hand, the share any check flags; of those labelled ok, the
+    share flagged anyway (false alarms)."""
+    from mmlu_ml import checks
+    mine = labels.get(lang, {})
+    flagged = {k for keys in checks.flagged_strings(_pairs(items, outputs), _language(lang)).values() for k in keys}
+    bad = [k for k, v in mine.items() if v in ("answered", "echo", "loop")]
+    ok = [k for k, v in mine.items() if v == "ok"]
+    return {"labelled_bad": len(bad), "bad_flagged": sum(k in flagged for k in bad),
+            "labelled_ok": len(ok), "ok_flagged": sum(k in flagged for k in ok)}
 
 
 if __name__ == "__main__":

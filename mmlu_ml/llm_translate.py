@@ -18,7 +18,7 @@ import unicodedata
 from . import llm_examples
 from .languages import Language
 
-PROMPT_VERSION = "p2"
+PROMPT_VERSION = "p3"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -38,7 +38,8 @@ def instructions(source: Language, target: Language, batch: bool) -> str:
             if batch else "The user sends one text from a multiple-choice exam: a question or an answer option.")
     rules = (
         f"You are a professional translator from {src} into {tgt}. {what} "
-        f"Translate the text into {tgt} ({target.native}), faithfully and completely. "
+        f"Translate the text into {tgt} ({target.native}), faithfully and completely: every sentence, "
+        "nothing left out. "
         "Never answer, solve, explain or comment on it: a question stays a question, and an unfinished "
         "sentence stays unfinished. "
         "Keep formulas, LaTeX, code, numbers, units, symbols and blanks such as ___ exactly as they are. "
@@ -113,9 +114,17 @@ def parse_batch(reply: str | None, n: int) -> list[str]:
 _FORMULA = re.compile(r"(?:[A-Z][a-z]?\d*|\((?:[A-Z][a-z]?\d*)+\)\d*)+")
 
 
+# A quantity: a number and an SI-style unit symbol (40 J, 6.0 J, 200Ω, 9.8 m/s^2). Models expand or
+# mistranslate the symbol ("40 J" -> "40 jours"); symbols are the same in every language.
+_UNIT = r"(?:[kMGTmµμunp]?(?:J|W|V|A|N|Pa|Hz|m|s|g|L|K|C|eV|Ω|T|F|H|mol|rad|Wb|dB|atm|bar)|°C|°F|°|%|min|h)"
+_QUANTITY = re.compile(rf"[-+−]?\d[\d.,]*\s?{_UNIT}(?:\s?[/·]\s?{_UNIT})*(?:\^-?\d+)?")
+
+
 def keep_as_is(text: str) -> bool:
-    """True for strings an LLM must not be asked to translate: chemical formulas."""
+    """True for strings an LLM must not be asked to translate: chemical formulas and quantities."""
     t = text.strip()
+    if _QUANTITY.fullmatch(t):
+        return True
     return bool(_FORMULA.fullmatch(t)) and (any(c.isdigit() for c in t) or bool(re.search(r"[A-Z][a-z]", t))
                                              and sum(c.isupper() for c in t) >= 2)
 

@@ -13,7 +13,8 @@ Faults, scripted per request in order (`faults=[...]`, one entry consumed per re
   "http_429" (Retry-After: 0), "http_500", "malformed" (not JSON), "drop" (last id missing), "extra" (an id
   added), "reorder" (ids swapped), "empty" (empty content), "fence" (valid JSON in a ``` fence), "not_object"
   (a JSON list), "blank_value" (one value ""), "slow" (answers after `slow_s`).
-and `poison`: texts whose id is always dropped from batch replies (a string that can never be translated).
+and `poison`: texts whose id is always dropped from batch replies (a string that can never be translated);
+`reject_params`: request fields answered with 400 "Unsupported parameter" (newer OpenAI models and max_tokens).
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ class FakeOpenAI:
     """Start with `with FakeOpenAI(key="sk-test") as server:`; `server.url` is the base URL (…/v1)."""
 
     def __init__(self, key: str = "sk-test-key", model: str = "fake-translator", faults=None, poison=(),
-                 slow_s: float = 2.0):
+                 slow_s: float = 2.0, reject_params=()):
         self.key, self.model, self.slow_s = key, model, slow_s
         self.faults = list(faults or [])
         self.poison = set(poison)
+        self.reject_params = set(reject_params)  # request fields answered with 400, as newer models do
         self.requests: list[dict] = []  # every chat request body, in arrival order
         self.statuses: list[int] = []
         self._lock = threading.Lock()
@@ -161,6 +163,12 @@ class FakeOpenAI:
                     return
                 with fake._lock:
                     fake.requests.append(body)
+                refused = sorted(fake.reject_params & set(body))
+                if refused:
+                    self._send(400, {"error": {"message": f"Unsupported parameter: '{refused[0]}' is not supported "
+                                               "with this model.", "type": "invalid_request_error",
+                                               "param": refused[0], "code": "unsupported_parameter"}})
+                    return
                 status, payload, headers = fake.reply_for(body)
                 self._send(status, payload, headers)
 

@@ -68,6 +68,10 @@ def test_single_messages_use_the_language_examples_or_none():
     assert "Simplified Chinese" in instructions(L["en"], L["zh"], batch=False)
 
 
+def test_every_language_of_the_table_has_examples():
+    assert [code for code in L if code != "en" and not llm_examples.pairs(code)] == []
+
+
 def test_every_language_example_keeps_its_formula():
     for code, examples in llm_examples.TRANSLATED.items():
         assert len(examples) == len(llm_examples.ENGLISH), code
@@ -82,9 +86,11 @@ def test_clean_single_strips_wrappers_and_keeps_edges():
     assert clean_single("CO₂", "CO2") == "CO2"  # same text after NFKC: the source's form
 
 
-def test_keep_as_is_only_formulas():
-    assert all(keep_as_is(t) for t in ["HCl", "H2SO3", "Al(NO3)3", "CO2", "NaCl", " Si(CH3)4 "])
-    assert not any(keep_as_is(t) for t in ["No", "DNA", "True", "A", "In", "USA", "Hello world", "x^2"])
+def test_keep_as_is_only_formulas_and_quantities():
+    assert all(keep_as_is(t) for t in ["HCl", "H2SO3", "Al(NO3)3", "CO2", "NaCl", " Si(CH3)4 ", "40 J", "6.0 J",
+                                       "200Ω", "9.8 m/s^2", "120 V", "25 °C", "3 kHz", "60 W"])
+    assert not any(keep_as_is(t) for t in ["No", "DNA", "True", "A", "In", "USA", "Hello world", "x^2", "5 tens",
+                                           "5 ones", "2 apples", "10 years"])
 
 
 def test_find_and_trim_loops():

@@ -52,6 +52,15 @@ def test_a_bad_reply_is_asked_again(fault, tmp_path):
     assert len(server.requests) == 2, fault  # one damaged reply (or status), one good
 
 
+def test_a_server_that_wants_max_completion_tokens(tmp_path):
+    with FakeOpenAI(key=KEY, reject_params={"max_tokens"}) as server:
+        tr = make(server, tmp_path)
+        assert tr.translate(TEXTS[:2], L["en"], L["fr"]) == [fake_translate(t, "French") for t in TEXTS[:2]]
+        tr.translate(TEXTS[2:4], L["en"], L["fr"])
+    assert [("max_tokens" in r, "max_completion_tokens" in r) for r in server.requests] == [
+        (True, False), (False, True), (False, True)]  # learnt once, then used for every request
+
+
 def test_a_fenced_reply_is_accepted_first_time(tmp_path):
     with FakeOpenAI(key=KEY, faults=["fence"]) as server:
         out = make(server, tmp_path).translate(TEXTS[:3], L["en"], L["de"])

@@ -24,6 +24,7 @@ from .. import llm_examples
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 N_CTX = 8192
 RETRY_REPEAT_PENALTY = 1.2
+LOOP_GUARD = "g2"  # _repeating_tail's rules: bump when they change (they change outputs, so cache keys)
 
 
 def _repeating_tail(tokens, min_total: int = 12, window: int = 64, min_distinct: int = 10) -> bool:
@@ -63,7 +64,8 @@ class LocalTranslator:
         import llama_cpp
         return {"backend": "local", "model": self.model_name, "sha256": self.sha256,
                 "runtime": f"llama-cpp-python {llama_cpp.__version__}", "prompt": PROMPT_VERSION,
-                "decoding": {"temperature": 0, "n_ctx": N_CTX, "loop_retry_repeat_penalty": RETRY_REPEAT_PENALTY},
+                "decoding": {"temperature": 0, "n_ctx": N_CTX, "loop_guard": LOOP_GUARD,
+                             "loop_retry_repeat_penalty": RETRY_REPEAT_PENALTY},
                 "template": "override" if self.chat_template else "model"}
 
     def _load(self):

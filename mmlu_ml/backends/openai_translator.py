@@ -72,6 +72,7 @@ class OpenAITranslator:
         self._client = None
         self._client_lock = threading.Lock()
         self._local = threading.local()
+        self._cap_param = "max_tokens"  # the output cap's name: servers disagree (see _ask)
 
     def fingerprint(self) -> dict:
         return {"backend": "openai", "model": self.model, "server": public_url(self.base_url),
@@ -107,10 +108,16 @@ class OpenAITranslator:
         with self._client_lock:
             tally[0] += 1
             tally[1] += sum(map(len, texts))
+        cap = min(16_384, 64 + 3 * sum(map(len, texts)))
         try:
             reply = self._sdk().chat.completions.create(
                 model=self.model, messages=batch_messages(texts, source, target), temperature=0,
-                max_tokens=min(16_384, 64 + 3 * sum(map(len, texts))))
+                **{self._cap_param: cap})
+        except openai.BadRequestError as exc:
+            if self._cap_param == "max_tokens" and "max_tokens" in _message(exc):
+                self._cap_param = "max_completion_tokens"  # newer OpenAI models take only this name
+                return self._ask(texts, source, target, tally)
+            raise ReplyError(f"request refused (400, {_code(exc)})") from None
         except openai.AuthenticationError:
             raise MmluMlError(f"{public_url(self.base_url)} refused the API key (401); check OPENAI_API_KEY") from None
         except openai.PermissionDeniedError:
@@ -118,8 +125,6 @@ class OpenAITranslator:
         except openai.NotFoundError:
             raise MmluMlError(f"{public_url(self.base_url)} does not serve model {self.model!r} (404); "
                               "check --translator-model and OPENAI_BASE_URL") from None
-        except openai.BadRequestError as exc:
-            raise ReplyError(f"request refused (400, {_code(exc)})") from None
         return reply.choices[0].message.content if reply.choices else None
 
     def _batch(self, texts: list[str], source: Language, target: Language, tally: list) -> list[str | None]:
@@ -155,6 +160,11 @@ class OpenAITranslator:
         finally:
             self._local.requests = getattr(self._local, "requests", 0) + tally[0]
             self._local.chars = getattr(self._local, "chars", 0) + tally[1]
+
+
+def _message(exc) -> str:
+    body = getattr(exc, "body", None)
+    return str(body.get("message", "")) if isinstance(body, dict) else ""
 
 
 def _code(exc) -> str:
