@@ -21,6 +21,21 @@ class Group(click.Group):
             click.echo(f"mmlu-ml: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
 
+    def main(self, args=None, prog_name=None, **kwargs):
+        """Option errors too become one line (click's own form is usage + hint + error)."""
+        try:
+            return super().main(args, prog_name, standalone_mode=False, **kwargs) or 0
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("mmlu-ml: aborted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            command = exc.ctx.command_path if getattr(exc, "ctx", None) else "mmlu-ml"
+            message = " ".join(exc.format_message().split()).rstrip(".")
+            click.echo(f"mmlu-ml: error: {message}; see `{command} --help`", err=True)
+            sys.exit(exc.exit_code)
+
 
 def common(default_languages: str = "gpt4", default_splits: str = "test"):
     """The options every stage shares; each is also read from an MMLU_ML_* variable."""
