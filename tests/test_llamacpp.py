@@ -10,7 +10,8 @@ import pytest
 
 from conftest import ROOT
 from mmlu_ml import assets, mmlu, prompts
-from mmlu_ml.backends.llamacpp_model import LlamaCppModel, _log_softmax, _model_params
+from mmlu_ml.backends.llamacpp_model import LlamaCppModel, _log_softmax
+from mmlu_ml.llama_load import load_llama
 from mmlu_ml.evaluate import run_evaluate
 from mmlu_ml.languages import load
 from mmlu_ml.paths import predictions_file
@@ -68,10 +69,7 @@ def test_multi_token_continuations_are_scored_whole(gemma, gemma_path):
     letters = [" A dog", " Bee", " cat)", " A"]
     ours = gemma.letter_logprobs("Question: which", [" animal barks?\nAnswer:"], letters)[0]
     # an independent path: one pass with logits for every position, summed along each continuation
-    import llama_cpp
-
-    with _model_params(extra_bufts=False):
-        full = llama_cpp.Llama(str(gemma_path), n_ctx=256, logits_all=True, verbose=False, swa_full=True)
+    full = load_llama(gemma_path, n_ctx=256, logits_all=True, swa_full=True)
     base = full.tokenize(prompt.encode(), add_bos=True)
     for letter in letters:
         cont = full.tokenize((prompt + letter).encode(), add_bos=True)[len(base):]

@@ -9,10 +9,8 @@ subject and each question costs only its own tokens. Next-token logits are read 
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
-import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -20,38 +18,10 @@ import numpy as np
 
 from .. import assets
 from ..errors import MmluMlError
+from ..llama_load import load_llama  # plain CPU buffers: AMX tiles crash these VMs (see there)
 from ..paths import component
 
-_PARAMS_LOCK = threading.Lock()
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
-
-
-@contextlib.contextmanager
-def _model_params(extra_bufts: bool):
-    """Load weights into plain CPU buffers unless asked otherwise.
-
-    llama.cpp's extra buffer types include AMX tiles on CPUs that advertise them; inside VMs that advertise AMX
-    without enabling it (these machines), the first batched decode dies on `ldtilecfg`. Plain buffers work
-    everywhere; MMLU_ML_LLAMA_EXTRA_BUFTS=1 turns the repacked/AMX kernels back on where they are known to run.
-    `Llama` reads its defaults from this one function, so it is swapped only while the model loads."""
-    import llama_cpp.llama_cpp as low
-
-    if extra_bufts:
-        yield
-        return
-    with _PARAMS_LOCK:
-        original = low.llama_model_default_params
-
-        def plain():
-            params = original()
-            params.use_extra_bufts = False
-            return params
-
-        low.llama_model_default_params = plain
-        try:
-            yield
-        finally:
-            low.llama_model_default_params = original
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -84,15 +54,10 @@ class LlamaCppModel:
         # 8192 holds 5-shot English prompts (the longest, european history, is ~3.1k tokens) and most translations;
         # scripts that tokenize long (bn, te) may need more: MMLU_ML_LLAMA_N_CTX raises it
         n_ctx = n_ctx or int(os.environ.get("MMLU_ML_LLAMA_N_CTX", "8192"))
-        try:
-            with _model_params(extra_bufts=os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1"):
-                self.llm = llama_cpp.Llama(
-                    model_path=str(self.path), n_ctx=n_ctx, n_batch=512, n_threads=threads, n_threads_batch=threads,
-                    seed=seed, logits_all=False, verbose=False,
-                    swa_full=True)  # sliding-window models (Gemma 3) can be cut back to a prefix only with a full cache
-        except (ValueError, RuntimeError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-            raise MmluMlError(f"llama.cpp cannot load {self.path} ({first}); pass a valid GGUF model") from None
+        self.llm = load_llama(
+            self.path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512, seed=seed,
+            logits_all=False,
+            swa_full=True)  # sliding-window models (Gemma 3) can be cut back to a prefix only with a full cache
         self.n_ctx = self.llm.n_ctx()
         self.n_vocab = self.llm.n_vocab()
         self.evaluated_tokens = 0  # tokens actually run through the model (the benchmark reads this)
