@@ -27,7 +27,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 from .languages import Language
-from .llm_translate import find_loop
+from .llm_translate import ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, find_loop
 from .protect import is_untranslatable, spans
 from .records import Question
 
@@ -52,21 +52,20 @@ _SCRIPT_NAMES = {  # ISO 15924 -> the word unicodedata uses in character names
     "Beng": "BENGALI", "Telu": "TELUGU", "Guru": "GURMUKHI", "Thai": "THAI", "Ethi": "ETHIOPIC", "Hans": "CJK",
     "Hant": "CJK", "Jpan": "CJK|HIRAGANA|KATAKANA", "Kore": "HANGUL",
 }
-# What a model writes when it answers: "The answer is", "Answer: C", "Explanation:", "Step 1", \boxed, bold.
-_ANSWER_WORDS = re.compile(r"\b(?:the )?(?:correct )?answer(?: is|\s*[:：])|\b(?:explanation|solution)\s*[:：]|\bstep 1\b"
-                           r"|\\boxed|\*\*", re.I)
-# Options listed or picked: "B)" or "(B)" anywhere, "B." / "B:" opening a line (not "z. B." inside one).
-_LETTER_LIST = re.compile(r"(?:^|[\s(])[A-D]\)|(?:^|\n)\s*[A-D][.:](?=\s)", re.M)
 # English words a translation has no reason to keep: their presence means English was echoed, not a name or a term.
 _FUNCTION_WORDS = frozenset(
     "the of and which what following is are was were that this these those with for from does did has have "
     "not can will would should could its their there than then when where who whom whose why how into about "
     "between because been being".split())
-_QUESTION_MARKS = "?？؟;;՞፧"
 
 
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+LOOP_TAIL = 300  # characters at the end of a text searched for a loop: models loop until they are cut off
+
+
+@lru_cache(maxsize=1 << 16)
 def _letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+    return len(_NOT_LETTER.sub("", text))
 
 
 def _outside_spans(text: str) -> str:
@@ -189,7 +188,7 @@ def flagged_strings(pairs: list[tuple[Question, Question]], target: Language) ->
                 flags["length_ratio"].append(key)
         elif _letters(translated) > 4 * expected * _letters(english) + 40:
             flags["length_ratio"].append(key)
-        if find_loop(translated, english) or _few_distinct(translated, english, target.script):
+        if find_loop(translated[-LOOP_TAIL:], english) or _few_distinct(translated, english, target.script):
             flags["loops"].append(key)
         if not is_english:
             if _echoed(plain_en, plain_tr):
@@ -217,13 +216,13 @@ def _answered(field: str, english: str, translated: str, src: Question, tr: Ques
     if not translated.strip():
         return None
     words = re.compile(rf"\b{re.escape(target.answer_word)}\s*[:：]", re.I) if target.answer_word else None
-    for name, pattern in (("answer words", _ANSWER_WORDS), ("option letters", _LETTER_LIST), ("answer word", words)):
+    for name, pattern in (("answer words", ANSWER_WORDS), ("option letters", LETTER_LIST), ("answer word", words)):
         if pattern is not None and pattern.search(translated) and not pattern.search(english):
             return name
     if translated.count("\n") >= english.count("\n") + 2:
         return "extra lines"
     if field == "question":
-        if english.rstrip().endswith("?") and not any(m in translated for m in _QUESTION_MARKS):
+        if english.rstrip().endswith("?") and not any(m in translated for m in QUESTION_MARKS):
             return "question mark lost"
         for en_opt, tr_opt in zip(src.choices, tr.choices):  # the question now states one option's text
             if (len(tr_opt.strip()) >= 12 and " " in tr_opt.strip() and tr_opt.strip() in translated

@@ -15,10 +15,10 @@ import json
 import re
 import unicodedata
 
-from . import llm_examples
+from . import llm_examples, protect
 from .languages import Language
 
-PROMPT_VERSION = "p3"
+PROMPT_VERSION = "p4"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -51,13 +51,19 @@ def instructions(source: Language, target: Language, batch: bool) -> str:
     return rules + f" Reply with the {tgt} translation only."
 
 
-def single_messages(text: str, source: Language, target: Language) -> list[dict]:
-    """System instructions, the language's few-shot turns, then the text."""
+def insisting(text: str, target: Language) -> str:
+    """The text with the task restated next to it: the second attempt after a visibly wrong first one."""
+    return f"Translate into {language_name(target)}, completely, without answering or explaining:\n{text}"
+
+
+def single_messages(text: str, source: Language, target: Language, insist: bool = False) -> list[dict]:
+    """System instructions, the language's few-shot turns, then the text (restated as a task if `insist`).
+    Only the last turn depends on the text, so llama.cpp reuses the rest from its KV cache."""
     messages = [{"role": "system", "content": instructions(source, target, batch=False)}]
     if source.code == "en":
         for english, translated in llm_examples.pairs(target.code):
             messages += [{"role": "user", "content": english}, {"role": "assistant", "content": translated}]
-    messages.append({"role": "user", "content": text})
+    messages.append({"role": "user", "content": insisting(text, target) if insist else text})
     return messages
 
 
@@ -173,6 +179,39 @@ def trim_loop(text: str, source_text: str = "") -> str:
         text = (text[:m.start()] + m.group(1)).rstrip()
         m = find_loop(text, source_text)
     return text
+
+
+# What a model writes when it answers: "The answer is", "Answer: C", "Explanation:", "Step 1", \boxed, bold.
+ANSWER_WORDS = re.compile(r"\b(?:the )?(?:correct )?answer(?: is|\s*[:：])|\b(?:explanation|solution)\s*[:：]|\bstep 1\b"
+                          r"|\\boxed|\*\*", re.I)
+# Options listed or picked: "B)" or "(B)" anywhere, "B." / "B:" opening a line (not "z. B." inside one).
+LETTER_LIST = re.compile(r"(?:^|[\s(])[A-D]\)|(?:^|\n)\s*[A-D][.:](?=\s)", re.M)
+QUESTION_MARKS = "?？؟;;՞፧"
+# Non-space characters of a translation per English one, by script (medians over Okapi's MMLU val).
+_CHAR_RATIO = {"Hans": 0.34, "Hant": 0.34, "Jpan": 0.5, "Kore": 0.5}
+
+
+def defects(output: str, source: str, target: Language) -> list[str]:
+    """What is visibly wrong with one translation, judged against its source alone: a cheap test that tells
+    the local translator when a second attempt is worth its time."""
+    found = []
+    if any(span not in output for span in protect.spans(source)):
+        found.append("span lost")
+    if source.rstrip().endswith("?") and not any(m in output for m in QUESTION_MARKS):
+        found.append("question mark lost")
+    if any(p.search(output) and not p.search(source) for p in (ANSWER_WORDS, LETTER_LIST)):
+        found.append("answer words")
+    n_src, n_out = len("".join(source.split())), len("".join(output.split()))
+    expected = _CHAR_RATIO.get(target.script, 1.0)
+    if n_src >= 60 and n_out < 0.45 * expected * n_src:
+        found.append("too short")
+    if n_out > 2.5 * expected * n_src + 30:
+        found.append("too long")
+    if find_loop(output[-300:], source):  # models loop until cut off: the tail shows it, and costs little
+        found.append("loop")
+    if output.strip() == source.strip() and len(re.findall(r"[A-Za-z]{3,}", source)) >= 3:
+        found.append("english")
+    return found
 
 
 # Output tokens allowed per input token: scripts the tokenizers split finely need more room.

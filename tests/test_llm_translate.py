@@ -9,8 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from mmlu_ml import llm_examples
 from mmlu_ml.languages import load
-from mmlu_ml.llm_translate import (ReplyError, batch_messages, clean_single, find_loop, instructions, keep_as_is,
-                                   parse_batch, single_messages, token_budget, trim_loop)
+from mmlu_ml.llm_translate import (ReplyError, batch_messages, clean_single, defects, find_loop, insisting,
+                                   instructions, keep_as_is, parse_batch, single_messages, token_budget, trim_loop)
 
 L = load().languages
 
@@ -100,6 +100,19 @@ def test_find_and_trim_loops():
     assert find_loop("Le chat dort sur le canapé.") is None
     assert find_loop("___ ___ ___ ___ ___", "Fill ___ ___ ___ ___ ___") is None  # the source had it
     assert find_loop("............") is None
+
+
+def test_defects_name_what_is_visibly_wrong():
+    src = "A ball falls from $h = 20$ m. How long does it take to land on the ground below us?"
+    assert defects("Une balle tombe de $h = 20$ m. Combien de temps met-elle pour toucher le sol ?", src, L["fr"]) == []
+    assert "span lost" in defects("Une balle tombe de 20 m. Combien de temps ?", src, L["fr"])
+    assert "question mark lost" in defects("Une balle tombe de $h = 20$ m et met 2 s.", src, L["fr"])
+    assert "too short" in defects("$h = 20$ ?", src, L["fr"])
+    assert "answer words" in defects("Une balle tombe de $h = 20$ m ? The answer is 2 s.", src, L["fr"])
+    assert "loop" in defects("Une balle tombe de $h = 20$ m ? " + "et et et " * 6, src, L["fr"])
+    assert "english" in defects(src, src, L["fr"])
+    assert defects("一个球从 $h = 20$ m 落下。它需要多长时间才能落到我们下面的地面上？", src, L["zh"]) == []
+    assert insisting("Hi", L["de"]).endswith("\nHi") and "German" in insisting("Hi", L["de"])
 
 
 def test_token_budget_grows_with_input_and_script():

@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT
 from mmlu_ml import assets
 from mmlu_ml.backends.local_translator import LocalTranslator, _repeating_tail
+from mmlu_ml.errors import MmluMlError
 from mmlu_ml.languages import load
 from mmlu_ml.llm_translate import PROMPT_VERSION
 from mmlu_ml.translate import run_translate
@@ -63,6 +64,18 @@ def test_loop_guard_stops_a_repeating_model(gemma):
     text = gemma._generate(llm, "the cat the cat the cat the cat the cat the cat the cat", [], 300, 1.0)
     n = len(llm.tokenize(text.encode(), add_bos=False, special=True))
     assert n <= 70, (n, text)  # stopped once the loop was plain, far below the 300-token cap
+
+
+def test_construction_fetches_nothing_and_bad_files_are_named(tmp_path):
+    tr = LocalTranslator("qwen2.5-coder-1.5b-instruct-q4_k_m", tmp_path)  # e.g. for --dry-run
+    assert tr.fingerprint()["sha256"] == assets.ASSETS["qwen2.5-coder-1.5b-instruct-q4_k_m"].sha256
+    assert list(tmp_path.iterdir()) == []  # nothing fetched or joined until a string is translated
+    bogus = tmp_path / "model.gguf"
+    bogus.write_bytes(b"PK\x03\x04 not a model")
+    with pytest.raises(MmluMlError, match="not a GGUF model file"):
+        LocalTranslator(str(bogus), tmp_path)
+    with pytest.raises(MmluMlError, match="does not exist"):
+        LocalTranslator(str(tmp_path / "missing.gguf"), tmp_path)
 
 
 def test_repeating_tail_unit():

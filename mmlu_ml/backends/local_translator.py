@@ -3,8 +3,10 @@
 One string per call: a small model keeps ids straight no better than it keeps a JSON object straight, and
 single strings let the few-shot turns (a shared prefix, kept in llama.cpp's KV cache between calls) do the
 work. Greedy decoding, the model's own chat template, an output cap proportional to the input, and a guard
-that stops a repetition loop as soon as it starts, retries once with a repetition penalty, and otherwise
-keeps the text before the loop (the checks flag what is left).
+that stops a repetition loop as soon as it starts. A translation with visible defects (llm_translate.defects:
+a formula or question mark lost, answer words, far too short or long, a loop, English kept) gets one more
+attempt with the task restated beside the text; the attempt with fewer defects is kept, a loop cut back to
+the text before it. What is still wrong is left for the checks to flag, not hidden.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import numpy as np
 from .. import assets
 from ..llama_load import load_llama
 from ..languages import Language
-from ..llm_translate import (PROMPT_VERSION, clean_single, find_loop, instructions, keep_as_is, single_messages,
-                             token_budget, trim_loop)
+from ..llm_translate import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
+                             single_messages, token_budget, trim_loop)
 from .. import llm_examples
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -51,9 +53,11 @@ class LocalTranslator:
     def __init__(self, model: str | None, cache_dir: Path, chat_template: str | None = None,
                  threads: int | None = None, **options):
         self.model_name = model or DEFAULT_MODEL
-        self.path = assets.resolve(self.model_name, cache_dir)
+        self.cache_dir = Path(cache_dir)
         known = assets.ASSETS.get(self.model_name)
-        # a known name was sha-checked when joined; a path given by the user is hashed once here
+        # A known name has a known sha256 (checked when its parts are joined): nothing to fetch until the model
+        # is needed, so a dry run costs nothing. A path given by the user must exist and is hashed once here.
+        self.path = None if known else assets.resolve(self.model_name, cache_dir)
         self.sha256 = known.sha256 if known else assets.sha256_of(self.path)
         self.chat_template = chat_template
         self.threads = threads
@@ -70,6 +74,8 @@ class LocalTranslator:
 
     def _load(self):
         if self._llm is None:
+            if self.path is None:
+                self.path = assets.resolve(self.model_name, self.cache_dir)
             self._llm = load_llama(self.path, N_CTX, self.threads)
             template = self.chat_template or self._llm.metadata.get("tokenizer.chat_template")
             self._format, self._stops = None, []
@@ -89,17 +95,17 @@ class LocalTranslator:
                                           {"role": "assistant", "content": probe}]).prompt
         return rendered.split(probe, 1)[1].strip("\n").split("\n")[0].strip() if probe in rendered else ""
 
-    def _prompt(self, text: str, source: Language, target: Language) -> tuple[str, list[str]]:
+    def _prompt(self, text: str, source: Language, target: Language, insist: bool = False) -> tuple[str, list[str]]:
         """The rendered prompt and its stop strings: the chat template, or a plain completion for base models."""
         if self._format is not None:
-            return self._format(messages=single_messages(text, source, target)).prompt, self._stops
+            return self._format(messages=single_messages(text, source, target, insist)).prompt, self._stops
         src, tgt = source.name, target.name
         lines = [instructions(source, target, batch=False), ""]
         if source.code == "en":
             for english, translated in llm_examples.pairs(target.code):
                 lines += [f"{src}: {english}", f"{tgt}: {translated}", ""]
-        lines += [f"{src}: {text}", f"{tgt}:"]
-        return "\n".join(lines), [f"\n{src}:", "\n\n"]
+        lines += [f"{src}: {insisting(text, target) if insist else text}", f"{tgt}:"]
+        return "\n".join(lines), [f"\n{src}:"] + ([] if "\n\n" in text else ["\n\n"])
 
     def _generate(self, llm, prompt: str, stop: list[str], budget: int, repeat_penalty: float) -> str:
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
@@ -121,10 +127,17 @@ class LocalTranslator:
         n_source = len(llm.tokenize(text.encode("utf-8"), add_bos=False))
         budget = token_budget(n_source, target)
         first = clean_single(self._generate(llm, prompt, stop, budget, 1.0), text)
-        result = first
-        if find_loop(first, text):
-            second = clean_single(self._generate(llm, prompt, stop, budget, RETRY_REPEAT_PENALTY), text)
-            result = second if second.strip() and not find_loop(second, text) else trim_loop(first, text)
+        wrong = defects(first, text, target) if first.strip() else ["empty"]
+        if not wrong:
+            return first
+        # One more attempt, the task restated beside the text (and a repetition penalty after a loop); the
+        # attempt with fewer visible defects wins, the first on a tie; what still loops is cut back.
+        prompt, stop = self._prompt(text, source, target, insist=True)
+        penalty = RETRY_REPEAT_PENALTY if "loop" in wrong else 1.0
+        second = clean_single(self._generate(llm, prompt, stop, budget, penalty), text)
+        wrong2 = defects(second, text, target) if second.strip() else ["empty"]
+        result = second if len(wrong2) < len(wrong) else first
+        result = trim_loop(result, text)
         return result if result.strip() else None
 
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]:
