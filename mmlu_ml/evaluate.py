@@ -211,7 +211,9 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
             paired_rows.append({**base, **scores.paired(inp.questions, rows, english[1])})
         per_language[code] = {"config_key": key, "translator": inp.translator,
                               "translator_fingerprint": inp.translator_fingerprint, "files": inp.files,
-                              "questions": len(inp.questions), "n": s["n"], "errors": s["errors"]}
+                              "questions": len(inp.questions), "n": s["n"], "errors": s["errors"],
+                              "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit,
+                              "source_hash": ds.source_hash, "signature": signature}
         click.echo(f"{code:<6} accuracy {s['accuracy']:6.1%}  95% CI [{s['ci_low']:.1%}, {s['ci_high']:.1%}]  "
                    f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
                    f"macro {s['macro_accuracy']:.1%}  {signature}")

@@ -113,7 +113,8 @@ def category_rows(base: dict, categories: dict[str, tuple[int, int]]) -> list[di
 
 
 def update_manifest(path: Path, key: str, entry: dict) -> None:
-    """One entry per (model, protocol) in <out>/evaluation.manifest.json; others kept."""
+    """One entry per (model, protocol) in <out>/evaluation.manifest.json; other entries kept, and the languages of
+    an earlier run of the same entry kept beside this run's (each language records its own selection)."""
     path = Path(path)
     data = {}
     if path.is_file():
@@ -121,5 +122,6 @@ def update_manifest(path: Path, key: str, entry: dict) -> None:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             data = {}
-    data[key] = entry
+    earlier = data.get(key, {}).get("languages", {}) if isinstance(data.get(key), dict) else {}
+    data[key] = {**entry, "languages": {**earlier, **entry.get("languages", {})}}
     write_json(path, data)
