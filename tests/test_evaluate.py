@@ -214,12 +214,12 @@ def test_manifest_records_the_configuration(tmp_path, tiny_source):
     assert entry["model"]["fingerprint"]["backend"] == "OracleModel" and len(entry["source_hash"]) == 64
     assert entry["languages"]["sw"]["translator_fingerprint"]["model"] == "mt-1"
     assert entry["languages"]["sw"]["n"] == 6 and entry["subjects"] == SUBJECTS
-    run(tmp_path, tiny_source, f"oracle:{spec}", languages="en", shots=2, limit=1)  # a later run, one language
-    entry = json.loads((tmp_path / "out" / "evaluation.manifest.json").read_text())["oracle/gpt4"]
-    assert entry["languages"]["sw"]["limit"] == 3 and entry["languages"]["en"]["limit"] == 1 and entry["limit"] == 1
     # shots=2: exactly two solved (translated) examples precede each question
     assert models.OracleModel.prefixes and all(p.count("\nAnswer: ") == 2 and p.startswith("[sw] gopher line")
                                                for p in models.OracleModel.prefixes)
+    run(tmp_path, tiny_source, f"oracle:{spec}", languages="en", shots=2, limit=1)  # a later run, one language
+    entry = json.loads((tmp_path / "out" / "evaluation.manifest.json").read_text())["oracle/gpt4"]
+    assert entry["languages"]["sw"]["limit"] == 3 and entry["languages"]["en"]["limit"] == 1 and entry["limit"] == 1
 
 
 def test_scores_csv_keeps_rows_of_other_models(tmp_path, tiny_source):
