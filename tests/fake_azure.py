@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 API_VERSION = "2026-06-06"
 MAX_ELEMENTS = 1000
 MAX_CHARS = 50_000
-DROP, SHORT = -1, -2
+DROP, SHORT, TRUNC, SLOW = -1, -2, -3, -4
 _TOKENS = re.compile(r"""(<span\s+class\s*=\s*["']notranslate["']\s*>.*?</span\s*>|<[^>]*>|&#?\w+;)""", re.S | re.I)
 
 
@@ -73,8 +73,10 @@ class FakeAzure:
         self.p429, self.p500, self.retry_after, self.retry_after_5xx = p429, p500, retry_after, retry_after_5xx
         self.languages = languages           # target codes it knows (None: any)
         # statuses to answer first, in order, then normal behaviour: an HTTP status, DROP (close the
-        # connection without a reply) or SHORT (a 200 that leaves out the last translation)
+        # connection without a reply), SHORT (a 200 that leaves out the last translation), TRUNC (a 200 whose
+        # JSON body is cut in half) or SLOW (a normal reply after `slow_s` seconds, past a client's timeout)
         self.script: list[int] = []
+        self.slow_s = 3.0
         self.lock = threading.Lock()
         self.random = random.Random(seed)
         self.stats: Counter = Counter()      # requests, ok, status_<code>, elements, characters
@@ -150,6 +152,9 @@ class FakeAzure:
                 status = fake._decide()
                 if fake.latency:
                     time.sleep(fake.latency)
+                if status == SLOW:
+                    time.sleep(fake.slow_s)
+                    status = 200
                 if status == DROP:
                     with fake.lock:
                         fake.stats["dropped"] += 1
@@ -166,7 +171,7 @@ class FakeAzure:
                 if status == 429:
                     return self._error(429, 429001, "The server rejected the request because the client has "
                                        "exceeded request limits.", {"Retry-After": fake.retry_after})
-                if status not in (200, SHORT):
+                if status not in (200, SHORT, TRUNC):
                     return self._error(status, status * 1000, "An unexpected error occurred.",
                                        {"Retry-After": fake.retry_after} if fake.retry_after_5xx else None)
                 try:
@@ -200,6 +205,15 @@ class FakeAzure:
                                              "characters": chars})
                     fake.stats.setdefault("first_t", fake.request_log[0]["t"])
                     fake.stats["last_t"] = fake.request_log[-1]["t"]
+                if status == TRUNC:
+                    data = json.dumps({"value": value}, ensure_ascii=False).encode("utf-8")
+                    data = data[: len(data) // 2]
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 self._reply(200, {"value": value}, {"x-metered-usage": str(chars)})
 
         return Handler

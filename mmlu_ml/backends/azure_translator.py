@@ -17,12 +17,13 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from azure.ai.translation.text import TextTranslationClient
 from azure.core.credentials import AzureKeyCredential
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, DecodeError
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 
@@ -37,7 +38,11 @@ RETRY = {  # azure-core RetryPolicy settings: at most 8 attempts, 0.5 s doubling
     "retry_total": 7, "retry_status": 7, "retry_connect": 3, "retry_read": 3,
     "retry_backoff_factor": 0.5, "retry_backoff_max": 30,
 }
+REPLY_RETRIES = 2  # a 200 whose JSON is truncated or short is asked again this many times, then reported
 RETRY_METHODS = frozenset({"POST", "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+
+
+_MALFORMED = object()
 
 
 class _CountAttempts(SansIOHTTPPolicy):
@@ -105,7 +110,7 @@ class AzureTranslator:
     def _count(self, what: str, n: int) -> None:
         if not hasattr(self._local, "usage"):
             self._local.usage = {"requests": 0, "billed_chars": 0}
-        self._local.usage[what] += n
+        self._local.usage[what] = self._local.usage.get(what, 0) + n
 
     def _client(self) -> TextTranslationClient:
         # One client per thread: each keeps its own connection pool, so requests in flight never queue on one.
@@ -115,7 +120,8 @@ class AzureTranslator:
             client = TextTranslationClient(
                 endpoint=self.endpoint, credential=AzureKeyCredential(os.environ["AZURE_TRANSLATOR_KEY"]),
                 region=self.region, api_version=API_VERSION, per_retry_policies=[_CountAttempts(self)],
-                connection_timeout=15, read_timeout=120, **RETRY)
+                connection_timeout=15, read_timeout=float(os.environ.get("MMLU_ML_AZURE_TIMEOUT") or 120),
+                **RETRY)
             self._local.client = client
         return client
 
@@ -132,6 +138,17 @@ class AzureTranslator:
         return out
 
     def _send(self, markup: list[str], source: str, target: str) -> list[str | None]:
+        """One request; a 200 whose body is truncated JSON or holds fewer items than sent is asked again
+        (bounded; azure-core retries only on status codes), never guessed at."""
+        for attempt in range(REPLY_RETRIES + 1):
+            out = self._send_once(markup, source, target)
+            if out is not _MALFORMED:
+                return out
+            self._count("malformed_replies", 1)
+            time.sleep(min(0.25 * 2 ** attempt, 2.0))
+        return [None] * len(markup)
+
+    def _send_once(self, markup: list[str], source: str, target: str):
         # The request the SDK's `translate` builds, sent through the SDK's own pipeline (auth, retries) with
         # `send_request`: `translate` turns every element of the reply into model objects, ~0.16 ms each,
         # which for one language (60k strings) is more CPU than the whole job's network time.
@@ -142,6 +159,8 @@ class AzureTranslator:
                               content=json.dumps(body, ensure_ascii=False).encode("utf-8"))
         try:
             response = self._client().send_request(request, retry_on_methods=RETRY_METHODS)
+        except DecodeError:  # a 200 whose JSON body is cut short: the pipeline decodes it before we see it
+            return _MALFORMED
         except AzureError:
             return [None] * len(markup)  # connection errors and timeouts, still failing after the retries
         if response.status_code in (401, 403):
@@ -158,7 +177,7 @@ class AzureTranslator:
             items = response.json()["value"]
             assert isinstance(items, list) and len(items) == len(markup)
         except (ValueError, KeyError, TypeError, AssertionError):
-            return [None] * len(markup)  # a malformed or short reply: never guess which item is which
+            return _MALFORMED  # a truncated or short reply: never guess which item is which
         out: list[str | None] = []
         billed = 0
         for item, sent in zip(items, markup):
