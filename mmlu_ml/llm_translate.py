@@ -18,7 +18,7 @@ import unicodedata
 from . import llm_examples, protect
 from .languages import Language
 
-PROMPT_VERSION = "p4"
+PROMPT_VERSION = "p5"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -209,8 +209,9 @@ def defects(output: str, source: str, target: Language) -> list[str]:
         found.append("too long")
     if find_loop(output[-300:], source):  # models loop until cut off: the tail shows it, and costs little
         found.append("loop")
-    if output.strip() == source.strip() and len(re.findall(r"[A-Za-z]{3,}", source)) >= 3:
-        found.append("english")
+    if output.strip() == source.strip() and (len(re.findall(r"[A-Za-z]{3,}", source)) >= 3
+                                             or re.search(r"\b[a-z]{3,}\b", source)):
+        found.append("english")  # kept as it was: several words, or a common (lower-case) word, not a name
     return found
 
 

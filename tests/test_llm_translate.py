@@ -110,7 +110,8 @@ def test_defects_name_what_is_visibly_wrong():
     assert "too short" in defects("$h = 20$ ?", src, L["fr"])
     assert "answer words" in defects("Une balle tombe de $h = 20$ m ? The answer is 2 s.", src, L["fr"])
     assert "loop" in defects("Une balle tombe de $h = 20$ m ? " + "et et et " * 6, src, L["fr"])
-    assert "english" in defects(src, src, L["fr"])
+    assert "english" in defects(src, src, L["fr"]) and "english" in defects("an acid", "an acid", L["de"])
+    assert defects("Metformin", "Metformin", L["de"]) == [] and defects("Natural Law", "Natural Law", L["fr"]) == []
     assert defects("一个球从 $h = 20$ m 落下。它需要多长时间才能落到我们下面的地面上？", src, L["zh"]) == []
     assert insisting("Hi", L["de"]).endswith("\nHi") and "German" in insisting("Hi", L["de"])
 
