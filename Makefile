@@ -11,7 +11,7 @@ DEMO_LANGS    ?= en,de,fr
 DEMO_SUBJECTS ?= astronomy,high_school_geography,marketing
 DEMO_LIMIT    ?= 10
 
-.PHONY: install demo test clean
+.PHONY: install demo test published clean
 
 $(BIN)/mmlu-ml: setup.cfg pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is needed (set PY=...)"; exit 2; }
@@ -29,6 +29,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q -ra tests
+
+published: install
+	bash bench/published.sh
 
 clean:
 	rm -rf $(VENV) cache results/translations results/predictions results/report *.egg-info
