@@ -9,7 +9,7 @@ BIN=${BIN:-.venv/bin}
 OUT=${OUT:-results/published}
 SUBJECTS=${SUBJECTS:-astronomy,high_school_biology,philosophy,high_school_geography,marketing,nutrition}
 LANGS=${LANGS:-de,fr,es,it,zh}
-LIMIT=${LIMIT:-4}
+LIMIT=${LIMIT:-3}
 MODELS=${MODELS:-qwen2.5-coder-1.5b-instruct-q4_k_m gemma-3-270m-q4_k_m}
 # dev: only the 3 shots the GPT-4 protocol uses; test: the first $LIMIT questions of each subject
 $BIN/mmlu-ml translate --translator local --languages "$LANGS" --subjects "$SUBJECTS" --splits dev --limit 3 --out "$OUT"
