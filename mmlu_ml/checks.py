@@ -27,7 +27,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 from .languages import Language
-from .llm_translate import ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, find_loop
+from .llm_translate import ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, find_loop, language_name
 from .protect import is_untranslatable, spans
 from .records import Question
 
@@ -221,6 +221,11 @@ def _answered(field: str, english: str, translated: str, src: Question, tr: Ques
             return name
     if translated.count("\n") >= english.count("\n") + 2:
         return "extra lines"
+    if _talks_about_translating(translated, english, target):
+        return "comments on the translation"
+    if "(" not in english and len(english.split()) <= 3 and any(
+            len(re.findall(r"[^\W\d_]{3,}", g)) >= 2 and g.strip() not in english for g in _PARENS.findall(translated)):
+        return "adds a gloss"  # "BaO (baryum oxyde)": an explanation beside a short option
     if field == "question":
         if english.rstrip().endswith("?") and not any(m in translated for m in QUESTION_MARKS):
             return "question mark lost"
@@ -229,6 +234,22 @@ def _answered(field: str, english: str, translated: str, src: Question, tr: Ques
                     and en_opt.strip() not in english and tr_opt.strip() not in english):
                 return "states an option"
     return None
+
+
+_PARENS = re.compile(r"[(（]([^()（）]*)[)）]")
+
+
+def _talks_about_translating(translated: str, english: str, target: Language) -> bool:
+    """The output speaks about the translation ("'Ba' en français est ...", "in German", "translated as"):
+    a comment on the text, not its translation. Sources that speak of translating or of the language are
+    left alone."""
+    if re.search(r"translat|interpret", english, re.I) or re.search(rf"\b{re.escape(target.name)}", english, re.I):
+        return False
+    names = {n for n in (target.name, target.native, language_name(target)) if len(n) >= 4}
+    for name in names:  # the whole word: "Deutsch", not "deutschen" or "Deutsch-Französischer"
+        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", translated, re.I):
+            return True
+    return bool(re.search(r"translat|traduc|übersetz", translated, re.I))
 
 
 def _question_level(pairs: list[tuple[Question, Question]], flags: dict[str, list[str]]) -> None:

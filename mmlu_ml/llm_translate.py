@@ -18,7 +18,7 @@ import unicodedata
 from . import llm_examples, protect
 from .languages import Language
 
-PROMPT_VERSION = "p5"
+PROMPT_VERSION = "p6"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -149,6 +149,8 @@ def clean_single(reply: str, source_text: str) -> str:
         if (len(text) > 1 and text.startswith(left) and text.endswith(right)
                 and not source_text.strip().startswith(left)):
             text = text[len(left):-len(right)].strip()
+    if "$" not in source_text:
+        text = text.replace("$", "")  # math markup the source never had ("3 x = 84" -> "$3x = 84$")
     if unicodedata.normalize("NFKC", text) == unicodedata.normalize("NFKC", source_text.strip()):
         text = source_text.strip()  # CO₂ for CO2, full-width for ASCII: the source's own form is the translation
     # keep the source's edge whitespace: options such as " 5" must not change shape

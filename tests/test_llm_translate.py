@@ -84,6 +84,8 @@ def test_clean_single_strips_wrappers_and_keeps_edges():
     assert clean_single("Bonjour", " Hello ") == " Bonjour "
     assert clean_single('"quoted"', '"quoted"') == '"quoted"'  # the source's own quotes stay
     assert clean_single("CO₂", "CO2") == "CO2"  # same text after NFKC: the source's form
+    assert clean_single("Si $3x = 84$ ?", "If 3 x = 84 ?") == "Si 3x = 84 ?"  # no invented math markup
+    assert clean_single("Il coûte $5$.", "It costs $5.") == "Il coûte $5$."
 
 
 def test_keep_as_is_only_formulas_and_quantities():
