@@ -148,7 +148,7 @@ def _translator_label(name: str, fp: dict | None) -> str:
     bits = [str(fp[k]) for k in ("model", "engine", "served_model") if fp.get(k)][:1]
     prompt = fp.get("prompt_version", fp.get("prompt"))
     if prompt is not None and not isinstance(prompt, (dict, list)):
-        bits.append(f"p{prompt}")
+        bits.append(str(prompt) if str(prompt).startswith("p") else f"p{prompt}")
     elif fp.get("api_version"):
         bits.append(str(fp["api_version"]))
     return f"{name}({','.join(bits)})" if bits else name

@@ -275,3 +275,12 @@ def test_unknown_model_backend_is_one_line(tmp_path, tiny_source):
         run(tmp_path, tiny_source, "nope:x")
     with pytest.raises(MmluMlError, match="needs <backend>:<model>"):
         run(tmp_path, tiny_source, "llamacpp")
+
+
+def test_translator_label_reads_the_fingerprints_of_the_translators():
+    from mmlu_ml.evaluate import _translator_label
+
+    assert _translator_label("local", {"backend": "local", "model": "qwen2.5-1.5b", "prompt": "p5"}) == "local(qwen2.5-1.5b,p5)"
+    assert _translator_label("openai", {"model": "gpt-4o", "prompt_version": 3}) == "openai(gpt-4o,p3)"
+    assert _translator_label("azure", {"engine": "azure-translator", "api_version": "3.0"}) == "azure(azure-translator,3.0)"
+    assert _translator_label("source", None) == "source" and _translator_label("fake", {}) == "fake"
