@@ -82,7 +82,8 @@ def run_mode(mode: str, model: str, cache_dir: str, groups, letters, n_threads: 
 def measure(mode: str, argv: list[str], scratch: Path) -> dict:
     """Run one mode as `python evaluate_speed.py ... --child-mode MODE`, so its peak RSS is its own."""
     result_file = scratch / f"{mode}.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), *argv, "--child-mode", mode, "--child-output", str(result_file)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), *argv,
+           "--child-mode", mode, "--child-output", str(result_file)]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"mode {mode} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
@@ -113,7 +114,8 @@ def summarize(runs: dict, gold: dict) -> dict:
         checks["peak_rss_mb"] = round(ours["peak_rss_mb"])
         rows["floor"] = {"evaluated_tokens": ours["floor_tokens"]}
     if ours and naive:
-        checks["speedup_vs_naive"] = round((ours["questions"] / ours["seconds"]) / (naive["questions"] / naive["seconds"]), 3)
+        rate = lambda r: r["questions"] / r["seconds"]  # noqa: E731
+        checks["speedup_vs_naive"] = round(rate(ours) / rate(naive), 3)
         checks["agreement_with_naive"] = round(agreement(ours["predictions"], naive["predictions"]), 4)
     passed = {k: (v <= TARGETS[k] if k in ("tokens_vs_floor", "peak_rss_mb") else v >= TARGETS[k])
               for k, v in checks.items()}
@@ -130,7 +132,8 @@ def markdown(summary: dict) -> str:
                                                   for c in cells) + " |")
     lines.append("")
     lines += [f"- {k}: {v} (target {'<=' if k in ('tokens_vs_floor', 'peak_rss_mb') else '>='} "
-              f"{summary['targets'][k]}) {'PASS' if summary['passed'][k] else 'FAIL'}" for k, v in summary["checks"].items()]
+              f"{summary['targets'][k]}) {'PASS' if summary['passed'][k] else 'FAIL'}"
+              for k, v in summary["checks"].items()]
     return "\n".join(lines)
 
 
@@ -138,7 +141,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m", help="GGUF name or path")
     parser.add_argument("--source", default=os.environ.get("MMLU_ML_SOURCE", str(ROOT.parent / "shared" / "mmlu")))
-    parser.add_argument("--subjects", default="10", help="a count (the first N alphabetically) or names, comma-separated")
+    parser.add_argument("--subjects", default="10",
+                        help="a count (the first N alphabetically) or names, comma-separated")
     parser.add_argument("--questions", type=int, default=20, help="first N test questions of each subject")
     parser.add_argument("--protocol", default="mmlu5", choices=sorted(prompts.PROTOCOLS))
     parser.add_argument("--shots", type=int, default=None)

@@ -226,6 +226,7 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
         "tool_version": __version__, "model": {"spec": spec, "name": mdl.name, "fingerprint": fp},
         "protocol": proto.settings(), "shots": proto.shots, "source": ds.source, "source_hash": ds.source_hash,
         "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit, "languages": per_language,
-        "duration_s": round(time.time() - started, 3), "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        "duration_s": round(time.time() - started, 3),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     click.echo(f"scores: {out / 'scores.csv'}  predictions: {out / 'predictions' / mdl.name / proto.name}")
     return score_rows

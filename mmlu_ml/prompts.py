@@ -71,8 +71,8 @@ class Protocol:
             return template.format(subject=pretty(subject))
         line = (instructions or {}).get(kind, {}).get(subject)
         if not line:
-            raise MmluMlError(f"instructions.json for {language.code} has no {kind!r} line for {subject}; "
-                              f"translate it again with `mmlu-ml translate --languages {language.code} --subjects {subject}`")
+            raise MmluMlError(f"instructions.json for {language.code} has no {kind!r} line for {subject}; translate it "
+                              f"again with `mmlu-ml translate --languages {language.code} --subjects {subject}`")
         return line.strip()
 
     def block(self, q: Question) -> str:

@@ -76,7 +76,8 @@ def test_oracle_scores_100_percent_in_english_and_translation(tmp_path, tiny_sou
     write_translation(tmp_path / "out", tiny_source, "de")
     spec = answers_file(tmp_path, tiny_source, ("en", "de"))
     rows = run(tmp_path, tiny_source, f"oracle:{spec}", languages="en,de")
-    assert [(r["language"], r["n"], r["correct"], r["accuracy"]) for r in rows] == [("en", 8, 8, 1.0), ("de", 8, 8, 1.0)]
+    assert [(r["language"], r["n"], r["correct"], r["accuracy"]) for r in rows] == [
+        ("en", 8, 8, 1.0), ("de", 8, 8, 1.0)]
     table = read_csv(tmp_path / "out" / "scores.csv")
     assert list(table[0]) == list(SCORE_COLUMNS)
     de = next(r for r in table if r["language"] == "de")
@@ -280,7 +281,9 @@ def test_unknown_model_backend_is_one_line(tmp_path, tiny_source):
 def test_translator_label_reads_the_fingerprints_of_the_translators():
     from mmlu_ml.evaluate import _translator_label
 
-    assert _translator_label("local", {"backend": "local", "model": "qwen2.5-1.5b", "prompt": "p5"}) == "local(qwen2.5-1.5b,p5)"
+    local = {"backend": "local", "model": "qwen2.5-1.5b", "prompt": "p5"}
+    assert _translator_label("local", local) == "local(qwen2.5-1.5b,p5)"
     assert _translator_label("openai", {"model": "gpt-4o", "prompt_version": 3}) == "openai(gpt-4o,p3)"
-    assert _translator_label("azure", {"engine": "azure-translator", "api_version": "3.0"}) == "azure(azure-translator,3.0)"
+    azure = {"engine": "azure-translator", "api_version": "3.0"}
+    assert _translator_label("azure", azure) == "azure(azure-translator,3.0)"
     assert _translator_label("source", None) == "source" and _translator_label("fake", {}) == "fake"
