@@ -239,10 +239,18 @@ def run(ctx, **kwargs):
     from .translate import run_translate
 
     names = lambda cmd: {p.name for p in cmd.params}  # noqa: E731
+    from .prompts import get as get_protocol
+
     t_kwargs = {k: v for k, v in kwargs.items() if k in names(translate)}
-    # evaluation needs the dev split for its shots, whatever splits are scored
-    t_kwargs["splits"] = ",".join(dict.fromkeys(["dev"] + kwargs["splits"].split(",")))
-    run_translate(**t_kwargs)
+    scored = [s.strip() for s in kwargs["splits"].split(",") if s.strip()]
+    shots = get_protocol(kwargs["protocol"], kwargs["shots"]).shots
+    limit = kwargs["limit"]
+    # the shots come from the first dev questions: translate just those, then the scored splits
+    if shots and "dev" not in scored:
+        run_translate(**{**t_kwargs, "splits": "dev", "limit": shots})
+    elif "dev" in scored and limit is not None:
+        t_kwargs["limit"] = max(limit, shots)
+    run_translate(**{**t_kwargs, "splits": ",".join(scored)})
     e_kwargs = {k: v for k, v in kwargs.items() if k in names(evaluate)}
     e_kwargs["eval_translator"] = kwargs["translator"]
     run_evaluate(**e_kwargs)
