@@ -5,11 +5,11 @@ BIN     := $(VENV)/bin
 SHARED  ?= ../shared
 export MMLU_ML_SOURCE ?= $(SHARED)/mmlu
 
-# The demo slice: 3 subjects x first 10 test questions, English + 2 languages of the GPT-4 chart,
+# The demo slice: 3 subjects x first 5 test questions, English + 2 languages of the GPT-4 chart,
 # translated by the embedded local translator and scored by the embedded default model (GPT-4 protocol).
 DEMO_LANGS    ?= en,de,fr
 DEMO_SUBJECTS ?= astronomy,high_school_geography,marketing
-DEMO_LIMIT    ?= 10
+DEMO_LIMIT    ?= 5
 
 .PHONY: install demo test published clean
 
