@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 OUT=${OUT:-results/published}
-SUBJECTS=${SUBJECTS:-astronomy,high_school_biology,philosophy,high_school_geography,marketing,nutrition}
+SUBJECTS=${SUBJECTS:-astronomy,philosophy,high_school_geography,marketing}
 LANGS=${LANGS:-de,fr,es,it,zh}
 LIMIT=${LIMIT:-3}
 MODELS=${MODELS:-qwen2.5-coder-1.5b-instruct-q4_k_m gemma-3-270m-q4_k_m}
