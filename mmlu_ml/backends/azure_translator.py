@@ -12,7 +12,6 @@ fail at once). Translation has no side effect, so a repeated POST is safe; at wo
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import sys
@@ -28,6 +27,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 
 from .. import protect
+from ..endpoints import is_loopback
 from ..errors import MmluMlError
 from ..languages import Language
 from ..pacing import pack
@@ -56,15 +56,6 @@ class _CountAttempts(SansIOHTTPPolicy):
         self.owner._count("requests", 1)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class AzureTranslator:
     name = "azure"
     max_items = 1000       # documented per-request limits; counted on the HTML we send
@@ -79,7 +70,7 @@ class AzureTranslator:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
             raise MmluMlError("AZURE_TRANSLATOR_ENDPOINT must be an http(s) URL without credentials or query, "
                               f"like {DEFAULT_ENDPOINT}")
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
             print(f"mmlu-ml: warning: AZURE_TRANSLATOR_ENDPOINT {parts.scheme}://{parts.netloc} is not https: "
                   "the key would travel in clear text", file=sys.stderr)
         self.endpoint = endpoint

@@ -13,7 +13,6 @@ MMLU_ML_OPENAI_BACKOFF (s, doubled per retry), for slow clusters or strict rate 
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import random
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
+from ..endpoints import is_loopback, public_url
 from ..errors import MmluMlError
 from ..paths import component
 
@@ -107,26 +107,6 @@ def _setting(name: str, given: float | None, default: float) -> float:
     return value
 
 
-def _is_loopback(host: str | None) -> bool:
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
-
-
-def _public_url(url: str) -> str:
-    """scheme://host[:port]/path: no user, password or query string (they may hold credentials)."""
-    parts = urlsplit(url)
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        raise MmluMlError(f"openai: the base URL's port is not a number ({parts.hostname}); "
-                          "pass e.g. --base-url http://127.0.0.1:8000/v1") from None
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path.rstrip('/')}"
-
-
 class OpenAIModel:
     """The Model protocol (mmlu_ml.evaluate.Model) on an OpenAI-compatible HTTP server. Thread-safe."""
 
@@ -152,12 +132,12 @@ class OpenAIModel:
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         parts = urlsplit(base_url or "https://api.openai.com/v1")
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise MmluMlError(f"openai: base URL {_public_url(base_url)!r} is not an http(s) URL; "
+            raise MmluMlError(f"openai: base URL {public_url(base_url)!r} is not an http(s) URL; "
                               "pass e.g. --base-url http://127.0.0.1:8000/v1")
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
-            warnings.warn(f"openai: {_public_url(base_url)} is plain http to another machine: prompts and the "
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            warnings.warn(f"openai: {public_url(base_url)} is plain http to another machine: prompts and the "
                           "API key travel unencrypted; use https", InsecureURLWarning, stacklevel=2)
-        self.base_url = _public_url(base_url or "https://api.openai.com/v1")
+        self.base_url = public_url(base_url or "https://api.openai.com/v1")
         key = os.environ.get("OPENAI_API_KEY") or ""
         if not key and base_url is None:
             raise MmluMlError("openai: set OPENAI_API_KEY in the environment, or pass --base-url for a "

@@ -10,7 +10,6 @@ The key comes from OPENAI_API_KEY only and appears in no fingerprint, message or
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import random
 import sys
@@ -20,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..endpoints import is_loopback, public_url
 from ..errors import MmluMlError
 from ..languages import Language
 from ..llm_translate import PROMPT_VERSION, ReplyError, batch_messages, keep_as_is, parse_batch
@@ -28,23 +28,6 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 REPLY_ATTEMPTS = 3      # asks per batch when the reply is malformed, before splitting the batch
 SDK_RETRIES = 4         # HTTP-level retries the SDK makes (429, 5xx, connection errors)
 BACKOFF_S = 0.2         # first pause after a malformed reply (a content fault, not load); doubles, jittered
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def public_url(url: str) -> str:
-    """scheme://host[:port]/path: what identifies the server, without userinfo, query or fragment."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}{parts.path.rstrip('/')}"
 
 
 class OpenAITranslator:
@@ -62,7 +45,7 @@ class OpenAITranslator:
         if urlsplit(self.base_url).scheme not in ("http", "https") or not urlsplit(self.base_url).hostname:
             raise MmluMlError(f"OPENAI_BASE_URL {public_url(self.base_url)!r} is not an http(s) URL; "
                               "set it like https://host/v1")
-        if urlsplit(self.base_url).scheme != "https" and not is_loopback(self.base_url):
+        if urlsplit(self.base_url).scheme != "https" and not is_loopback(urlsplit(self.base_url).hostname):
             print(f"mmlu-ml: warning: {public_url(self.base_url)} is not https: texts and the API key travel "
                   "unencrypted", file=sys.stderr)
         self.concurrency = max(1, int(concurrency))
@@ -80,7 +63,7 @@ class OpenAITranslator:
 
     def _key(self) -> str:
         key = os.environ.get("OPENAI_API_KEY", "")
-        if not key and is_loopback(self.base_url):
+        if not key and is_loopback(urlsplit(self.base_url).hostname):
             return "none"  # local servers (llama.cpp, vLLM, Ollama) need no key, but the SDK wants one
         return key
 
