@@ -102,6 +102,19 @@ def select(languages: list[str], n_strings: int, split: str, spread: bool = Fals
     return items
 
 
+def use_plain_prompt() -> None:
+    """The `local` translator as first measured, before any of its code: one plain instruction, no examples,
+    no second attempt, formulas and quantities sent like any text (the loop guard's early stop stays)."""
+    from mmlu_ml import llm_examples, llm_translate
+    from mmlu_ml.backends import local_translator
+    llm_examples.TRANSLATED.clear()
+    llm_translate.instructions = lambda source, target, batch: (
+        f"Translate the following text from {source.name} into {llm_translate.language_name(target)}.")
+    local_translator.instructions = llm_translate.instructions
+    local_translator.defects = lambda *args: []
+    local_translator.keep_as_is = lambda text: False
+
+
 def _translator(name: str, model: str | None, cache_dir: Path):
     from mmlu_ml.backends import TRANSLATORS, load
     return load(TRANSLATORS, name, "translator")(model, cache_dir)
@@ -136,14 +149,17 @@ def main(argv=None) -> int:
     ap.add_argument("--cache-dir", default=str(ROOT / "cache"))
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate_quality"))
     ap.add_argument("--spread", action="store_true", help="Questions spread over all lengths, not the shortest.")
+    ap.add_argument("--plain", action="store_true", help="The plain prompt measured before any code (baseline).")
     ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
     ap.add_argument("--labels", default=None, metavar="JSON",
-                    help="Hand labels {lang: {item id: answered|echo|loop|ok}}: report how many bad ones the checks flag.")
+                    help="Hand labels (bench/translate_quality_labels.json): how many labelled failures the checks flag.")
     ap.add_argument("--check-sacrebleu", metavar="PATH", default=None,
                     help="A folder holding sacrebleu (pip install --target PATH sacrebleu): compare chrF with it.")
     args = ap.parse_args(argv)
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
     items = select(languages, args.strings, args.split, args.spread)
+    if args.plain:
+        use_plain_prompt()
     translator = _translator(args.translator, args.translator_model, Path(args.cache_dir))
     folder = Path(args.out) / f"{args.translator}{args.tag}" / (args.split + ("-spread" if args.spread else ""))
     summary = {"translator": translator.fingerprint(), "split": args.split, "strings": len(items),
@@ -158,7 +174,8 @@ def main(argv=None) -> int:
                "seconds_per_string": round(sum(outputs[it["id"]]["seconds"] for it in items) / len(items), 2)}
         row.update(flag_rates(items, outputs, lang))
         if args.labels:
-            row.update(label_recall(items, outputs, lang, json.loads(Path(args.labels).read_text())))
+            run = args.tag.lstrip("-") or args.translator  # labels are kept per run: p6, plain, ...
+            row.update(label_recall(items, outputs, lang, json.loads(Path(args.labels).read_text()), run))
         if args.check_sacrebleu:
             sys.path.append(args.check_sacrebleu)
             import sacrebleu
@@ -204,16 +221,23 @@ def flag_rates(items: list[dict], outputs: dict, lang: str) -> dict:
             "flagged_by_check": {name: len(set(v) & keys) for name, v in flagged.items() if set(v) & keys}}
 
 
-def label_recall(items: list[dict], outputs: dict, lang: str, labels: dict) -> dict:
-    """Of the strings labelled answered/echo/loop by hand, the share any check flags; of those labelled ok, the
-    share flagged anyway (false alarms)."""
+def label_recall(items: list[dict], outputs: dict, lang: str, labels: dict, run: str) -> dict:
+    """Hand labels of this run and language (bench/translate_quality_labels.json): of the strings labelled
+    answered / echo / loop, how many a check flags; of the others (ok), how many are flagged anyway."""
     from mmlu_ml import checks
-    mine = labels.get(lang, {})
+    if lang not in labels.get("labelled", {}).get(run, []):
+        return {}
+    bad = labels["labels"].get(run, {}).get(lang, {})
     flagged = {k for keys in checks.flagged_strings(_pairs(items, outputs), _language(lang)).values() for k in keys}
-    bad = [k for k, v in mine.items() if v in ("answered", "echo", "loop")]
-    ok = [k for k, v in mine.items() if v == "ok"]
-    return {"labelled_bad": len(bad), "bad_flagged": sum(k in flagged for k in bad),
-            "labelled_ok": len(ok), "ok_flagged": sum(k in flagged for k in ok)}
+    ids = [it["id"] for it in items]
+    out = {"labelled": len(ids), "labelled_bad": {}, "bad_flagged": {}}
+    for kind in ("answered", "echo", "loop"):
+        mine = [k for k in ids if bad.get(k) == kind]
+        out["labelled_bad"][kind] = len(mine)
+        out["bad_flagged"][kind] = sum(k in flagged for k in mine)
+    ok = [k for k in ids if k not in bad]
+    out["ok_flagged"] = sum(k in flagged for k in ok)
+    return out
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 from .languages import Language
-from .llm_translate import ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, find_loop, language_name
+from .llm_translate import ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, find_loop, keep_as_is, language_name
 from .protect import is_untranslatable, spans
 from .records import Question
 
@@ -223,12 +223,17 @@ def _answered(field: str, english: str, translated: str, src: Question, tr: Ques
         return "extra lines"
     if _talks_about_translating(translated, english, target):
         return "comments on the translation"
+    words_needed = 1 if keep_as_is(english) else 2  # a formula needs no gloss at all: "BaOH (Bromohydroxid)"
     if "(" not in english and len(english.split()) <= 3 and any(
-            len(re.findall(r"[^\W\d_]{3,}", g)) >= 2 and g.strip() not in english for g in _PARENS.findall(translated)):
+            len(re.findall(r"[^\W\d_]{3,}", g)) >= words_needed and g.strip() not in english
+            for g in _PARENS.findall(translated)):
         return "adds a gloss"  # "BaO (baryum oxyde)": an explanation beside a short option
     if field == "question":
         if english.rstrip().endswith("?") and not any(m in translated for m in QUESTION_MARKS):
             return "question mark lost"
+        numbers = _numbers(english)
+        if _TASK.match(english) and numbers and _numbers(translated) - numbers:
+            return "new number"  # a task done, not translated: "Find the order of Z_6/<3>" -> "... ist 2."
         for en_opt, tr_opt in zip(src.choices, tr.choices):  # the question now states one option's text
             if (len(tr_opt.strip()) >= 12 and " " in tr_opt.strip() and tr_opt.strip() in translated
                     and en_opt.strip() not in english and tr_opt.strip() not in english):
@@ -236,6 +241,15 @@ def _answered(field: str, english: str, translated: str, src: Question, tr: Ques
     return None
 
 
+_NUMBER = re.compile(r"\d+")
+_TASK = re.compile(r"\s*(?:find|compute|calculate|solve|determine|evaluate|simplify)\b", re.I)
+_DIGIT_GROUPING = re.compile(r"(?<=\d)[,.'’\u202f\u00a0](?=\d)|(?<=\d) (?=\d{3}\b)")
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers of a text as ASCII digit strings, grouping and decimal marks ignored (1,000 = 1 000 = 1000;
+    3.5 = 3,5) and any script's digits read (১২ = 12)."""
+    return {"".join(str(unicodedata.digit(c, 0)) for c in n) for n in _NUMBER.findall(_DIGIT_GROUPING.sub("", text))}
 _PARENS = re.compile(r"[(（]([^()（）]*)[)）]")
 
 
