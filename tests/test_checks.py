@@ -101,6 +101,15 @@ def test_wrong_script_for_chinese_and_english_target_skips_language_checks():
     assert same["failed"] == []
 
 
+def test_languages_lingua_lacks_still_get_the_other_checks():
+    hausa = [(EN[0], replace(EN[0], question="Wace duniya ce ta fi kusa da Rana a tsarin hasken rana namu?",
+                             choices=("Mercury", "Venus", "Duniya", "Mars")))]
+    result = checks.check_language(hausa, L["ha"])
+    assert result["failed"] == [] and "lingua" not in result["detector"].split(" ")[0]
+    nepali_as_english = [(en, en) for en in EN]
+    assert "echoed_english" in checks.check_language(nepali_as_english, L["ne"])["failed"]
+
+
 def test_ids_are_capped_and_shares_are_fractions():
     many = [q(i, f"Question number {i} about the orbit of a distant planet?", ["a one", "b two", "c three", "d four"])
             for i in range(60)]
