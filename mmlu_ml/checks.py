@@ -15,7 +15,9 @@ Checks, and why:
   echoed_english       English left as it was: the same text, or mostly the source's own words
   loops                a unit repeated back to back, or a text made of few distinct n-grams
   answered             the model answered or explained instead of translating: a question mark lost, an answer
-                       word, option letters, extra lines or an option's text that the source did not have
+                       word, option letters, extra lines, a comment on the translation, a gloss, a task's
+                       result, or an option's text that the source did not have
+  copied_example       a phrase of the LLM translators' few-shot examples the source gives no reason for
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from collections import defaultdict
 from functools import lru_cache
 
 from .languages import Language
-from .llm_translate import ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, find_loop, keep_as_is, language_name
+from .llm_translate import (ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, copies_example, find_loop, keep_as_is,
+                           language_name)
 from .protect import is_untranslatable, spans
 from .records import Question
 
@@ -41,6 +44,7 @@ THRESHOLDS = {  # share of what each check looks at, above which `--strict` fail
     "echoed_english": 0.05,
     "loops": 0.01,
     "answered": 0.02,
+    "copied_example": 0.01,
 }
 MAX_IDS = 20
 MIN_LETTERS_DETECT = 20  # below this, language identification guesses
@@ -201,6 +205,8 @@ def flagged_strings(pairs: list[tuple[Question, Question]], target: Language) ->
                 to_detect.append((key, plain_tr))
         if _answered(field, english, translated, src, tr, target):
             flags["answered"].append(key)
+        if not is_english and copies_example(translated, english, target):
+            flags["copied_example"].append(key)
     if to_detect:
         found = detector.detect_languages_in_parallel_of([t for _, t in to_detect])
         for (key, _), lang in zip(to_detect, found):

@@ -18,7 +18,7 @@ import unicodedata
 from . import llm_examples, protect
 from .languages import Language
 
-PROMPT_VERSION = "p6"
+PROMPT_VERSION = "p7"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -184,13 +184,47 @@ def trim_loop(text: str, source_text: str = "") -> str:
 
 
 # What a model writes when it answers: "The answer is", "Answer: C", "Explanation:", "Step 1", \boxed, bold.
-ANSWER_WORDS = re.compile(r"\b(?:the )?(?:correct )?answer(?: is|\s*[:：])|\b(?:explanation|solution)\s*[:：]|\bstep 1\b"
-                          r"|\\boxed|\*\*", re.I)
+ANSWER_WORDS = re.compile(r"\b(?:the )?(?:correct )?answer(?: is|\s*[:：])|\b(?:explanation|solution)\s*[:：]"
+                          r"|\bstep 1\b|\\boxed|\*\*", re.I)
 # Options listed or picked: "B)" or "(B)" anywhere, "B." / "B:" opening a line (not "z. B." inside one).
 LETTER_LIST = re.compile(r"(?:^|[\s(])[A-D]\)|(?:^|\n)\s*[A-D][.:](?=\s)", re.M)
 QUESTION_MARKS = "?？؟;;՞፧"
 # Non-space characters of a translation per English one, by script (medians over Okapi's MMLU val).
 _CHAR_RATIO = {"Hans": 0.34, "Hant": 0.34, "Jpan": 0.5, "Kore": 0.5}
+
+
+def _grams(text: str, chars: bool) -> set[str]:
+    """Word 4-grams of at least 20 characters (character 10-grams for scripts written without spaces),
+    lower-cased: long enough that common phrasing ("Finden Sie die") does not count as a copy."""
+    if chars:
+        t = "".join(text.split()).lower()
+        return {t[i:i + 10] for i in range(len(t) - 9)}
+    words = [w.strip(".,;:?!¿¡()\"'«»“”’") for w in text.lower().split()]
+    grams = (" ".join(words[i:i + 4]) for i in range(len(words) - 3))
+    return {g for g in grams if len(g) >= 20}
+
+
+_STOP = frozenset("a an the of and or to in on at by for is are was were be it its this that these those "
+                  "what which who how".split())
+
+
+def _english_pairs(text: str) -> set[str]:
+    """Word pairs of an English text with at least one content word ("air resistance", "none of")."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {f"{a} {b}" for a, b in zip(words, words[1:]) if not (a in _STOP and b in _STOP)}
+
+
+def copies_example(output: str, source: str, target: Language) -> bool:
+    """The output repeats a phrase of a few-shot example translation while its source shares no phrase with
+    that example's English: the model copied the prompt (a question about exploitation ending "... signed
+    under duress") instead of translating."""
+    chars = target.script in {"Hans", "Hant", "Jpan", "Thai"}
+    have = _grams(output, chars)
+    src = _english_pairs(source)
+    for english, translated in llm_examples.pairs(target.code):
+        if have & _grams(translated, chars) and not src & _english_pairs(english):
+            return True
+    return False
 
 
 def defects(output: str, source: str, target: Language) -> list[str]:
@@ -214,6 +248,8 @@ def defects(output: str, source: str, target: Language) -> list[str]:
     if output.strip() == source.strip() and (len(re.findall(r"[A-Za-z]{3,}", source)) >= 3
                                              or re.search(r"\b[a-z]{3,}\b", source)):
         found.append("english")  # kept as it was: several words, or a common (lower-case) word, not a name
+    if copies_example(output, source, target):
+        found.append("copied example")
     return found
 
 

@@ -70,6 +70,8 @@ def test_good_french_passes_every_check():
     ("spans_lost", with_change(2, question="Trouvez la valeur de x si 2x + 3 = 11.")),
     ("length_ratio", with_change(1, choices=["L'inclinaison de son axe", "Sa distance", "Les phases de la Lune et "
                                              "aussi beaucoup d'autres choses qui n'ont rien à voir " * 3, "Le Soleil"])),
+    ("copied_example", with_change(3, choices=["Ils n'émettent aucun rayonnement", "Le juge a statué que le contrat "
+                                                "était nul", "Ils sont faits de matière noire", "Ils ne se forment pas"])),
     ("not_target_language", with_change(1, question="Was ist der Hauptgrund dafür, dass sich die Jahreszeiten auf der "
                                                      "Erde ändern?")),
 ])

@@ -9,8 +9,9 @@ from hypothesis import given, settings, strategies as st
 
 from mmlu_ml import llm_examples
 from mmlu_ml.languages import load
-from mmlu_ml.llm_translate import (ReplyError, batch_messages, clean_single, defects, find_loop, insisting,
-                                   instructions, keep_as_is, parse_batch, single_messages, token_budget, trim_loop)
+from mmlu_ml.llm_translate import (ReplyError, batch_messages, clean_single, copies_example, defects, find_loop,
+                                   insisting, instructions, keep_as_is, parse_batch, single_messages, token_budget,
+                                   trim_loop)
 
 L = load().languages
 
@@ -116,6 +117,17 @@ def test_defects_name_what_is_visibly_wrong():
     assert defects("Metformin", "Metformin", L["de"]) == [] and defects("Natural Law", "Natural Law", L["fr"]) == []
     assert defects("一个球从 $h = 20$ m 落下。它需要多长时间才能落到我们下面的地面上？", src, L["zh"]) == []
     assert insisting("Hi", L["de"]).endswith("\nHi") and "German" in insisting("Hi", L["de"])
+
+
+def test_copied_examples_are_told_from_shared_phrases():
+    copied = "Ist es wahr, dass er unter Zwang unterzeichnet worden war?"  # from the judge example
+    assert copies_example(copied, "Is subjection to emotional exploitation harmful?", L["de"])
+    assert "copied example" in defects(copied, "Is subjection to emotional exploitation bad?", L["de"])
+    # the source shares a phrase with the example's English: the same wording is a translation, not a copy
+    assert not copies_example("Aucune de ces réponses", "None of these", L["fr"])
+    assert not copies_example("En négligeant la résistance de l'air, quelle est la vitesse ?",
+                              "Neglecting air resistance, what is the speed?", L["fr"])
+    assert not copies_example("Finden Sie die Summe", "Find the sum", L["de"])  # too short to be a copy
 
 
 def test_token_budget_grows_with_input_and_script():
