@@ -28,7 +28,7 @@ demo: install
 	$(BIN)/mmlu-ml run --languages $(DEMO_LANGS) --subjects $(DEMO_SUBJECTS) --limit $(DEMO_LIMIT)
 
 test: install
-	$(BIN)/python -m pytest -q -ra tests
+	$(BIN)/python -m pytest -q -ra --durations=15 tests
 
 published: install
 	bash bench/published.sh
