@@ -18,7 +18,7 @@ import unicodedata
 from . import llm_examples, protect
 from .languages import Language
 
-PROMPT_VERSION = "p7"
+PROMPT_VERSION = "p8"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -159,18 +159,24 @@ def clean_single(reply: str, source_text: str) -> str:
     return lead + text + trail
 
 
-_LOOP = re.compile(r"(.{2,60}?)(?:\s*\1){3,}", re.S)
+# A loop: >= 4 back-to-back copies of a unit of 2-60 characters, or >= 3 of a unit of 4 or more (a model cut
+# off by the length cap or the token guard often leaves three copies and a stub: "ముంచి ముంచి ముంచి").
+_LOOPS = (re.compile(r"(.{4,60}?)(?:\s*\1){2,}", re.S), re.compile(r"(.{2,60}?)(?:\s*\1){3,}", re.S))
+
+
+def _wordlike(unit: str) -> bool:
+    """Has a letter, digit or combining mark (Indic vowel signs count): not dots, dashes or blanks."""
+    return any(unicodedata.category(c)[0] in "LMN" for c in unit)
 
 
 def find_loop(text: str, source_text: str = "") -> re.Match | None:
-    """The first run of >= 4 back-to-back copies of a unit of 2-60 characters that the source does not have."""
-    for m in _LOOP.finditer(text):
-        unit = m.group(1)
-        if not any(c.isalnum() for c in unit):  # dots, dashes, blanks: layout, not a model stuck in a loop
-            continue
-        if m.group(0) in source_text or (unit * 2) in source_text:
-            continue
-        return m
+    """The first loop (see _LOOPS) that the source does not have."""
+    for pattern in _LOOPS:
+        for m in pattern.finditer(text):
+            unit = m.group(1)
+            if not _wordlike(unit) or m.group(0) in source_text or (unit * 2) in source_text:
+                continue
+            return m
     return None
 
 

@@ -103,6 +103,9 @@ def test_find_and_trim_loops():
     assert find_loop("Le chat dort sur le canapé.") is None
     assert find_loop("___ ___ ___ ___ ___", "Fill ___ ___ ___ ___ ___") is None  # the source had it
     assert find_loop("............") is None
+    assert find_loop("ముంచి ముంచి ముంచి") is not None  # three copies of a longer unit, as the guard leaves them
+    assert find_loop("ఇచ్్్్్్్్్") is not None  # Telugu vowel killers: marks are letters here
+    assert find_loop("Le chat, le chat, le chat ?", "The cat, the cat, the cat?") is None
 
 
 def test_defects_name_what_is_visibly_wrong():
