@@ -76,8 +76,8 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     tr = cls(translator_model, cache_dir, concurrency=concurrency) if foreign else None
     measure = getattr(tr, "request_chars", len)
     distinct = plan.all_distinct()
-    sizes = {t: measure(t) for t in distinct} if foreign else {}
-    copied = {t for t in distinct if protect.is_untranslatable(t)}
+    sizes = _Memo(measure)  # measured as the strings are packed, while earlier requests are in flight
+    copied = protect.is_untranslatable
     db_path = cache_dir / "translations.sqlite"
 
     if dry_run:
@@ -88,10 +88,10 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
                    "strings": sum(len(plan.strings(s)) for s in spl), "distinct": len(distinct),
                    "untranslatable": 0, "cached": 0, "send": 0, "chars": 0}
             if lang.code != "en":
-                todo = [t for t in distinct if t not in copied]
+                todo = [t for t in distinct if not copied(t)]
                 hits = _lookup(db, cache_keys(tr.fingerprint(), lang, todo), todo) if db else {}
                 todo = [t for t in todo if t not in hits]
-                row.update(untranslatable=len(copied), cached=len(hits), send=len(todo),
+                row.update(untranslatable=len(distinct) - len(todo) - len(hits), cached=len(hits), send=len(todo),
                            chars=sum(sizes[t] for t in todo))
             rows.append(row)
         print_dry_run(rows, price_per_million)
@@ -102,7 +102,7 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     summary: list[dict] = []
     if english in langs:
         ident = identity_cls(None, cache_dir)
-        summary += _language(plan, ident, english, english, None, None, out, sizes={}, copied=copied,
+        summary += _language(plan, ident, english, english, None, None, out, sizes=_Memo(len), copied=copied,
                              concurrency=1, run_checks=False)
     if foreign:
         db = cache_mod.Cache(db_path, "translations")
@@ -140,43 +140,66 @@ def _lookup(db: cache_mod.Cache, keys: dict[str, str], texts: list[str]) -> dict
     return {t: found[keys[t]] for t in texts if keys[t] in found}
 
 
-def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out: Path, sizes: dict,
-              copied: set, concurrency: int, run_checks: bool) -> list[dict]:
+def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out: Path, sizes, copied,
+              concurrency: int, run_checks: bool) -> list[dict]:
     """Translate one language; write each split whose strings all came back. Returns its summary rows.
 
     Batches never mix splits, so what each split cost (requests, billed characters) is counted exactly,
-    while the requests of all splits flow through one pool with no pause between splits."""
+    while the requests of all splits flow through one pool with no pause between splits. The cache lookup,
+    sizing and packing run chunk by chunk while requests are in flight, so the first request leaves at once."""
     started = time.monotonic()
     fingerprint = tr.fingerprint()
-    distinct = plan.all_distinct()
-    done: dict[str, str] = {t: t for t in distinct if t in copied or db is None}  # identity: nothing to pay
-    keys: dict[str, str] = {}
-    if db is not None:
-        keys = cache_keys(fingerprint, lang, [t for t in distinct if t not in done])
-        done.update(_lookup(db, keys, list(keys)))
     texts = {split: list(dict.fromkeys(plan.strings(split))) for split in plan.splits}
-    owner: dict[str, str] = {}  # a string to send belongs to the first split that has it
+    done: dict[str, str] = {}
+    if db is None:  # identity: nothing to pay
+        done = {t: t for split in plan.splits for t in texts[split]}
+    owned: dict[str, list[str]] = {split: [] for split in plan.splits}  # a string belongs to its first split
+    seen: set[str] = set()
     for split in plan.splits:
         for t in texts[split]:
-            if t not in done:
-                owner.setdefault(t, split)
-    todo = {split: [t for t in texts[split] if owner.get(t) == split] for split in plan.splits}
+            if t not in seen and t not in done:
+                seen.add(t)
+                owned[split].append(t)
+    todo: dict[str, list[str]] = {split: [] for split in plan.splits}  # what was actually sent, per split
+    keys: dict[str, str] = {}
     cost = {split: {"requests": 0, "billed_chars": 0, "end": started} for split in plan.splits}
     failed: set[str] = set()
     errors: list[str] = []
-    bar = _Bar(total=len(owner), desc=f"{lang.code} ({tr.name})")
+    bar = _Bar(total=len(seen), desc=f"{lang.code} ({tr.name})")
+
+    def batches():
+        """(split, batch) in order: each chunk of a split's strings copied, looked up in the cache, or packed."""
+        for split in plan.splits:
+            def sizes_to_send():
+                for at in range(0, len(owned[split]), LOOKUP_CHUNK):
+                    chunk = owned[split][at:at + LOOKUP_CHUNK]
+                    fresh = [t for t in chunk if not copied(t)]
+                    done.update((t, t) for t in chunk if copied(t))
+                    chunk_keys = cache_keys(fingerprint, lang, fresh)
+                    keys.update(chunk_keys)
+                    hits = _lookup(db, chunk_keys, fresh)
+                    done.update(hits)
+                    bar.skip(len(chunk) - len(fresh) + len(hits))
+                    for t in fresh:
+                        if t not in hits:
+                            todo[split].append(t)
+                            yield sizes[t]
+            for idx in pack(sizes_to_send(), tr.max_items, tr.max_chars):
+                yield split, [todo[split][i] for i in idx]
+
     try:
-        _send(tr, todo, sizes, keys, english, lang, db, pacer, concurrency, done, failed, errors, cost, bar)
+        _send(tr, batches(), sizes, keys, english, lang, db, pacer, concurrency, done, failed, errors, cost, bar)
     finally:
         bar.close()
     rows = []
     for split in plan.splits:
-        reused = [t for t in texts[split] if t not in copied and owner.get(t) != split] if db is not None else []
-        chars = {"sent": sum(sizes[t] for t in todo[split]), "cached": sum(sizes.get(t, len(t)) for t in reused),
+        sent = set(todo[split])
+        reused = [t for t in texts[split] if t not in sent and not copied(t)] if db is not None else []
+        chars = {"sent": sum(sizes[t] for t in todo[split]), "cached": sum(sizes[t] for t in reused),
                  "billed": cost[split]["billed_chars"]}
         bad = {t for t in texts[split] if t in failed}
         counts = {"questions": len(plan.questions[split]), "strings": len(plan.strings(split)),
-                  "distinct": len(texts[split]), "untranslatable": sum(1 for t in texts[split] if t in copied),
+                  "distinct": len(texts[split]), "untranslatable": sum(1 for t in texts[split] if copied(t)),
                   "failed": len(bad)}
         row = {"language": lang.code, "split": split, "strings": counts["strings"], "distinct": len(texts[split]),
                "sent": len(todo[split]), "chars": chars, "requests": cost[split]["requests"], "failed": len(bad),
@@ -209,10 +232,11 @@ def _call(tr, batch: list[str], english: Language, lang: Language, db, keys: dic
     return result, {k: after.get(k, 0) - before.get(k, 0) for k in ("requests", "billed_chars")}
 
 
-def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Language, lang: Language, db,
-          pacer: Pacer, concurrency: int, done: dict, failed: set, errors: list, cost: dict, bar) -> None:
-    """Send each split's strings in packed batches, `concurrency` in flight, caching each batch as it returns.
-    Strings still failing go to `failed`; a configuration error (MmluMlError) stops everything."""
+def _send(tr, batches, sizes, keys: dict, english: Language, lang: Language, db, pacer: Pacer,
+          concurrency: int, done: dict, failed: set, errors: list, cost: dict, bar) -> None:
+    """Send the (split, batch) pairs, `concurrency` in flight, caching each batch as it returns; the next
+    batch is prepared while the requests are in flight. Strings still failing go to `failed`; a
+    configuration error (MmluMlError) stops everything."""
     inflight: dict[Future, tuple[str, list[str]]] = {}
 
     def harvest(futures) -> None:
@@ -235,23 +259,39 @@ def _send(tr, todo: dict[str, list[str]], sizes: dict, keys: dict, english: Lang
 
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"translate-{lang.code}")
     try:
-        for split, strings in todo.items():
-            for idx in pack([sizes[t] for t in strings], tr.max_items, tr.max_chars):
-                while len(inflight) >= concurrency:
-                    harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
-                batch = [strings[i] for i in idx]
-                while (pause := pacer.reserve(sum(sizes[t] for t in batch))) > 0:
-                    paused = time.monotonic()  # over the hourly budget: keep collecting replies meanwhile
-                    if inflight:
-                        harvest(wait(inflight, timeout=pause, return_when=FIRST_COMPLETED)[0])
-                    else:
-                        time.sleep(pause)
-                    pacer.waited += time.monotonic() - paused
-                inflight[pool.submit(_call, tr, batch, english, lang, db, keys)] = (split, batch)
+        upcoming = next(batches, None)
+        while upcoming is not None:
+            while len(inflight) >= concurrency:
+                harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
+            split, batch = upcoming
+            while (pause := pacer.reserve(sum(sizes[t] for t in batch))) > 0:
+                paused = time.monotonic()  # over the hourly budget: keep collecting replies meanwhile
+                if inflight:
+                    harvest(wait(inflight, timeout=pause, return_when=FIRST_COMPLETED)[0])
+                else:
+                    time.sleep(pause)
+                pacer.waited += time.monotonic() - paused
+            inflight[pool.submit(_call, tr, batch, english, lang, db, keys)] = (split, batch)
+            upcoming = next(batches, None)  # prepared while the requests are in flight
         while inflight:
             harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+LOOKUP_CHUNK = 2000  # strings looked up in the cache at a time: about one or two full Azure requests
+
+
+class _Memo(dict):
+    """`fn(key)`, computed on first use and kept."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key):
+        value = self[key] = self.fn(key)
+        return value
 
 
 class _Bar:
@@ -259,15 +299,21 @@ class _Bar:
     (a refused key) stays the one line the CLI prints."""
 
     def __init__(self, total: int, desc: str):
-        self.total, self.desc, self.bar, self.chars = total, desc, None, 0
+        self.total, self.desc, self.bar, self.chars, self.skipped, self.shown = total, desc, None, 0, 0, 0
+
+    def skip(self, strings: int) -> None:
+        """Strings that need no request (cached or copied): counted toward the total, shown with the next update."""
+        self.skipped += strings
 
     def update(self, strings: int, chars: int) -> None:
         if self.bar is None:
             self.bar = tqdm(total=self.total, desc=self.desc, unit="str", file=sys.stderr, mininterval=0.5,
                             dynamic_ncols=True)
         self.chars += chars
-        self.bar.set_postfix_str(f"{self.chars:,} chars", refresh=False)
-        self.bar.update(strings)
+        self.bar.set_postfix_str(f"{self.chars:,} chars" + (f", {self.skipped:,} cached or copied" if self.skipped
+                                                            else ""), refresh=False)
+        self.bar.update(strings + self.skipped - self.shown)
+        self.shown = self.skipped
 
     def close(self) -> None:
         if self.bar is not None:

@@ -205,6 +205,7 @@ class FakeAzure:
                                              "characters": chars})
                     fake.stats.setdefault("first_t", fake.request_log[0]["t"])
                     fake.stats["last_t"] = fake.request_log[-1]["t"]
+                    fake.stats["service_s"] = fake.stats.get("service_s", 0.0) + time.monotonic() - received
                 if status == TRUNC:
                     data = json.dumps({"value": value}, ensure_ascii=False).encode("utf-8")
                     data = data[: len(data) // 2]
