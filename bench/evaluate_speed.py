@@ -177,6 +177,7 @@ def main(argv=None) -> dict:
         return result
     runs = {}
     with tempfile.TemporaryDirectory() as scratch:
+        load_at_start = round(os.getloadavg()[0], 2)
         for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
             print(f"[{mode}] scoring {len(gold)} questions of {len(groups)} subjects...", file=sys.stderr, flush=True)
             runs[mode] = measure(mode, argv, Path(scratch))
@@ -185,7 +186,9 @@ def main(argv=None) -> dict:
     summary = summarize(runs, gold)
     result = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "model": args.model,
               "protocol": proto.settings(), "subjects": subjects, "questions_per_subject": args.questions,
-              "cpu_count": os.cpu_count(), "fingerprint": runs.get("ours", runs.get("naive", {})).get("fingerprint"),
+              "cpu_count": os.cpu_count(), "load_average_at_start": load_at_start,
+              "openmp_waits": {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")},
+              "fingerprint": runs.get("ours", runs.get("naive", {})).get("fingerprint"),
               **summary, "runs": runs}
     print(markdown(summary))
     if args.output:

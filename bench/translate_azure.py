@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,7 @@ def main() -> None:
 
     server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_azure.py"), "--key", "bench-key",
                                "--latency", str(args.latency)], stdout=subprocess.PIPE, text=True)
+    work = None
     try:
         port = int(server.stdout.readline().split()[1])
         endpoint = f"http://127.0.0.1:{port}"
@@ -76,6 +78,7 @@ def main() -> None:
             "language": args.language, "concurrency": args.concurrency, "latency_s": args.latency,
             "runs": runs, "bound_s": round(bound, 2), "ratio_to_bound": round(first["wall_s"] / bound, 2),
             "send_phase_ratio": round(first["send_phase_s"] / bound, 2),
+            "server_ms_per_request": round(1000 * after.get("service_s", 0) / max(after.get("ok", 0), 1), 1),
             "load_average_1min": round(os.getloadavg()[0], 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
@@ -83,6 +86,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

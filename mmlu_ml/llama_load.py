@@ -5,9 +5,7 @@ On our sandboxed Xeons (AMX_INT8 reported) that path segfaults in the first deco
 llama-cpp-python 0.3.36 does not expose `use_extra_bufts`, so the default model parameters it starts from are
 swapped, only while one model loads, for ones with that flag off. MMLU_ML_LLAMA_EXTRA_BUFTS=1 turns it back on.
 
-llama.cpp's OpenMP threads spin while they wait; on cores shared with other processes that made generation
-2-3x slower (measured: 40 tokens in 15-18 s spinning, 6.8 s passive). OMP_WAIT_POLICY must be set before the
-OpenMP runtime loads, so it is set here, at import, unless the user chose a policy.
+How llama.cpp's OpenMP threads wait (spin or sleep) is decided when the package loads: mmlu_ml/__init__.py.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from pathlib import Path
 
 from .errors import MmluMlError
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _LOCK = threading.Lock()
 
 

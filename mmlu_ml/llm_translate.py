@@ -18,7 +18,7 @@ import unicodedata
 from . import llm_examples, protect
 from .languages import Language
 
-PROMPT_VERSION = "p8"
+PROMPT_VERSION = "p9"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -48,7 +48,13 @@ def instructions(source: Language, target: Language, batch: bool) -> str:
     if batch:
         return rules + (" Reply with one JSON object with exactly the same keys in the same order, each mapped "
                          "to the translation of its value, and nothing else.")
-    return rules + f" Reply with the {tgt} translation only."
+    return rules + (f" An answer option may come after its question, only to show which sense its words have: "
+                     f"then translate the option alone. Reply with the {tgt} translation only.")
+
+
+def with_question(option: str, question: str) -> str:
+    """The user turn for an answer option shown with its question (the question is context, not the task)."""
+    return f"Question: {question}\nOption to translate: {option}"
 
 
 def insisting(text: str, target: Language) -> str:
@@ -56,14 +62,24 @@ def insisting(text: str, target: Language) -> str:
     return f"Translate into {language_name(target)}, completely, without answering or explaining:\n{text}"
 
 
-def single_messages(text: str, source: Language, target: Language, insist: bool = False) -> list[dict]:
-    """System instructions, the language's few-shot turns, then the text (restated as a task if `insist`).
-    Only the last turn depends on the text, so llama.cpp reuses the rest from its KV cache."""
+def single_messages(text: str, source: Language, target: Language, insist: bool = False,
+                    question: str | None = None) -> list[dict]:
+    """System instructions, the language's few-shot turns, then the text (restated as a task if `insist`,
+    after its question if it is an answer option and `question` is given). Only the last turn depends on
+    the text, so llama.cpp reuses the rest from its KV cache."""
     messages = [{"role": "system", "content": instructions(source, target, batch=False)}]
     if source.code == "en":
-        for english, translated in llm_examples.pairs(target.code):
-            messages += [{"role": "user", "content": english}, {"role": "assistant", "content": translated}]
-    messages.append({"role": "user", "content": insisting(text, target) if insist else text})
+        examples = llm_examples.pairs(target.code)
+        for i, (english, translated) in enumerate(examples):
+            shown = english
+            if i in llm_examples.QUESTION_OF:
+                shown = with_question(english, examples[llm_examples.QUESTION_OF[i]][0])
+            messages += [{"role": "user", "content": shown}, {"role": "assistant", "content": translated}]
+    if insist:
+        last = insisting(text, target)
+    else:
+        last = with_question(text, question) if question and question.strip() != text.strip() else text
+    messages.append({"role": "user", "content": last})
     return messages
 
 
@@ -256,7 +272,19 @@ def defects(output: str, source: str, target: Language) -> list[str]:
         found.append("english")  # kept as it was: several words, or a common (lower-case) word, not a name
     if copies_example(output, source, target):
         found.append("copied example")
+    if target.script != "Latn" and english_words_kept(output, source):
+        found.append("english words")
     return found
+
+
+def english_words_kept(output: str, source: str) -> set[str]:
+    """Common (lower-case, 4+ letters) English words of the source left in a translation into another script
+    ("哪颗是 hottest的行星？"), outside the spans that must stay as they are (code, formulas)."""
+    def words(text: str) -> set[str]:
+        for span in protect.spans(text):
+            text = text.replace(span, " ")
+        return set(re.findall(r"(?<![A-Za-z])[a-z]{4,}(?![A-Za-z])", text))
+    return words(output) & words(source)
 
 
 # Output tokens allowed per input token: scripts the tokenizers split finely need more room.

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -53,6 +54,19 @@ def untranslate(text: str, target: str) -> str:
     prefix = f"[{target}] "
     assert text.startswith(prefix), text[:40]
     return codecs.encode(text[len(prefix):], "rot13")
+
+
+@contextmanager
+def serving(monkeypatch, **options):
+    """A FakeAzure, with the AZURE_TRANSLATOR_* variables pointing at it for the test's duration."""
+    with FakeAzure(**options) as server:
+        monkeypatch.setenv("AZURE_TRANSLATOR_KEY", server.key)
+        monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", server.endpoint)
+        if server.region:
+            monkeypatch.setenv("AZURE_TRANSLATOR_REGION", server.region)
+        else:
+            monkeypatch.delenv("AZURE_TRANSLATOR_REGION", raising=False)
+        yield server
 
 
 class _Server(ThreadingHTTPServer):

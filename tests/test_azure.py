@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from fake_azure import DROP, SHORT, FakeAzure, fake_translate
+from fake_azure import DROP, SHORT, FakeAzure, fake_translate, serving
 from mmlu_ml import languages, protect
 from mmlu_ml.backends.azure_translator import API_VERSION, AzureTranslator
 from mmlu_ml.errors import MmluMlError
@@ -21,10 +21,7 @@ EN, SW, CY = TABLE.languages["en"], TABLE.languages["sw"], TABLE.languages["cy"]
 
 @pytest.fixture
 def fake(monkeypatch):
-    with FakeAzure(key=KEY, retry_after="0.01") as server:
-        monkeypatch.setenv("AZURE_TRANSLATOR_KEY", KEY)
-        monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", server.endpoint)
-        monkeypatch.delenv("AZURE_TRANSLATOR_REGION", raising=False)
+    with serving(monkeypatch, key=KEY, retry_after="0.01") as server:
         yield server
 
 
@@ -114,9 +111,7 @@ def test_missing_key_fails_before_any_request(fake, monkeypatch):
 
 
 def test_unknown_target_language_is_a_configuration_error(monkeypatch):
-    with FakeAzure(key=KEY, languages={"sw"}) as server:
-        monkeypatch.setenv("AZURE_TRANSLATOR_KEY", KEY)
-        monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", server.endpoint)
+    with serving(monkeypatch, key=KEY, languages={"sw"}):
         with pytest.raises(MmluMlError, match="400036.*languages.yaml"):
             AzureTranslator(None, None).translate(["Hello"], EN, CY)
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from conftest import cli
-from fake_azure import DROP, SHORT, SLOW, TRUNC, FakeAzure
+from fake_azure import DROP, SHORT, SLOW, TRUNC, serving
 from mmlu_ml import languages
 from mmlu_ml.backends.azure_translator import AzureTranslator
 
@@ -20,10 +20,7 @@ EN, SW = TABLE.languages["en"], TABLE.languages["sw"]
 
 @pytest.fixture
 def fake(monkeypatch):
-    with FakeAzure(key=KEY, retry_after="0.01", retry_after_5xx=True) as server:
-        monkeypatch.setenv("AZURE_TRANSLATOR_KEY", KEY)
-        monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", server.endpoint)
-        monkeypatch.delenv("AZURE_TRANSLATOR_REGION", raising=False)
+    with serving(monkeypatch, key=KEY, retry_after="0.01", retry_after_5xx=True) as server:
         yield server
 
 

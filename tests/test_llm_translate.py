@@ -119,6 +119,10 @@ def test_defects_name_what_is_visibly_wrong():
     assert "english" in defects(src, src, L["fr"]) and "english" in defects("an acid", "an acid", L["de"])
     assert defects("Metformin", "Metformin", L["de"]) == [] and defects("Natural Law", "Natural Law", L["fr"]) == []
     assert defects("一个球从 $h = 20$ m 落下。它需要多长时间才能落到我们下面的地面上？", src, L["zh"]) == []
+    assert "english words" in defects("哪颗是 hottest的行星？", "Which is the hottest planet?", L["zh"])
+    assert "english words" not in defects("哪颗是 hottest的行星？", "Which is the hottest planet?", L["de"])  # Latin
+    assert defects("以下哪部 Rocky 电影？", "Which Rocky film?", L["zh"]) == []  # a name, not a common word
+    assert defects("`print(len(x))` 输出什么？", "What does `print(len(x))` output?", L["zh"]) == []  # protected
     assert insisting("Hi", L["de"]).endswith("\nHi") and "German" in insisting("Hi", L["de"])
 
 
@@ -136,3 +140,18 @@ def test_copied_examples_are_told_from_shared_phrases():
 def test_token_budget_grows_with_input_and_script():
     assert token_budget(10, L["fr"]) < token_budget(100, L["fr"])
     assert token_budget(100, L["bn"]) > token_budget(100, L["fr"])
+
+
+def test_an_option_is_shown_with_its_question_and_the_retry_drops_it():
+    msgs = single_messages("Venus", L["en"], L["zh"], question="Which is the hottest planet?")
+    assert msgs[-1]["content"] == "Question: Which is the hottest planet?\nOption to translate: Venus"
+    # the option examples show the same shape, each under an example question, and answer with the option alone
+    shown = [(m["content"], a["content"]) for m, a in zip(msgs[1:-1:2], msgs[2:-1:2])]
+    for i, j in llm_examples.QUESTION_OF.items():
+        english, translated = llm_examples.pairs("zh")[i]
+        assert shown[i] == (f"Question: {llm_examples.ENGLISH[j]}\nOption to translate: {english}", translated)
+    assert single_messages("Venus", L["en"], L["zh"], insist=True, question="Which?")[-1]["content"].endswith("\nVenus")
+    assert "Option to translate" not in single_messages("Venus", L["en"], L["zh"], insist=True,
+                                                         question="Which?")[-1]["content"]
+    # a question is never shown as its own context
+    assert single_messages("Same?", L["en"], L["de"], question="Same?")[-1]["content"] == "Same?"
