@@ -71,7 +71,9 @@ def run_mode(mode: str, model: str, cache_dir: str, groups, letters, n_threads: 
     done = time.perf_counter()
     out = {"mode": mode, "load_s": loaded - started, "seconds": done - loaded, "questions": len(predictions),
            "errors": errors, "evaluated_tokens": m.evaluated_tokens, "predictions": predictions,
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "fingerprint": m.fingerprint()}
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "fingerprint": m.fingerprint(),
+           "openmp_waits": {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")},
+           "load_average_at_end": round(os.getloadavg()[0], 2)}
     if mode == "ours":  # the floor and the naive total, counted with the same tokenizer
         tok = lambda text: len(m._tokens(text))  # noqa: E731
         out["floor_tokens"] = sum(tok(p) + sum(tok(p + s) - tok(p) for _, _, s in items) for _, p, items in groups)
@@ -155,6 +157,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--lmeval-results", default=None,
                         help="JSON from the lm-eval step: {questions, seconds, peak_rss_mb, predictions {id: letter}, "
                              "evaluated_tokens?, notes?}; shown as row (c)")
+    parser.add_argument("--previous", default=None, metavar="JSON",
+                        help="an earlier --output of the same workload: its runs fill in the modes not measured now "
+                             "(e.g. --modes '' --previous OLD --lmeval-results LM adds row (c) without re-running)")
     parser.add_argument("--child-mode", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child-output", default=None, help=argparse.SUPPRESS)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -181,12 +186,22 @@ def main(argv=None) -> dict:
         for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
             print(f"[{mode}] scoring {len(gold)} questions of {len(groups)} subjects...", file=sys.stderr, flush=True)
             runs[mode] = measure(mode, argv, Path(scratch))
+    measured_at = {mode: "this run" for mode in runs}
+    if args.previous:
+        old = json.loads(Path(args.previous).read_text(encoding="utf-8"))
+        if sorted(old["runs"].get("ours", old["runs"].get("naive", {})).get("predictions", {})) != sorted(gold):
+            raise SystemExit(f"{args.previous} measured another workload; run the same --subjects/--questions")
+        for mode, run in old["runs"].items():
+            if mode not in runs and mode != "lm-eval":
+                runs[mode] = run
+                measured_at[mode] = old.get("measured_at", {}).get(mode, old["created"])
     if args.lmeval_results:
         runs["lm-eval"] = json.loads(Path(args.lmeval_results).read_text(encoding="utf-8"))
+        measured_at["lm-eval"] = runs["lm-eval"].get("created", args.lmeval_results)
     summary = summarize(runs, gold)
     result = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "model": args.model,
               "protocol": proto.settings(), "subjects": subjects, "questions_per_subject": args.questions,
-              "cpu_count": os.cpu_count(), "load_average_at_start": load_at_start,
+              "cpu_count": os.cpu_count(), "load_average_at_start": load_at_start, "measured_at": measured_at,
               "openmp_waits": {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")},
               "fingerprint": runs.get("ours", runs.get("naive", {})).get("fingerprint"),
               **summary, "runs": runs}

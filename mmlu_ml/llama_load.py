@@ -51,3 +51,15 @@ def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, **kwargs):
     except (ValueError, RuntimeError) as exc:
         raise MmluMlError(f"llama.cpp cannot load {path} ({str(exc).splitlines()[0][:160]}); "
                           "pass a valid GGUF model file") from None
+
+
+def chat_formatter(llm, template: str | None = None):
+    """`template` (else the model's own chat template) as llama-cpp-python's formatter: messages -> a rendered
+    prompt with the assistant turn opened. None for a model without one (a base model)."""
+    template = template or llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
+    bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore")
+    return Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)

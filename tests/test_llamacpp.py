@@ -91,6 +91,20 @@ def test_generate_is_greedy_deterministic_and_capped(gemma):
     assert "5" in first[1]
 
 
+CHATML = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def test_generation_goes_through_a_chat_template_when_there_is_one(gemma):
+    assert gemma.generation_text("2 + 2 =") == "2 + 2 =" and gemma.fingerprint()["generate_with"] == "raw prompt"
+    chat = LlamaCppModel(NAME, ROOT / "cache", n_ctx=1024, chat_template=CHATML)
+    assert chat.generation_text("2 + 2 =") == "<|im_start|>user\n2 + 2 =<|im_end|>\n<|im_start|>assistant\n"
+    assert chat.fingerprint()["generate_with"] == "chat template (given)"
+    assert chat.fingerprint() != gemma.fingerprint()  # a cached raw-prompt answer is never reused for a chat one
+    [reply] = chat.generate(["2 + 2 ="], 6)
+    assert isinstance(reply, str) and chat.evaluated_tokens > len(chat.llm.tokenize(b"2 + 2 =")) + 5
+
+
 def test_too_long_prompt_fails_in_its_slot_only(gemma_path):
     small = LlamaCppModel(NAME, ROOT / "cache", n_ctx=128)
     out = small.letter_logprobs("Question:", [" short?\nAnswer:", " long" * 300 + "?\nAnswer:", " ok?\nAnswer:"],

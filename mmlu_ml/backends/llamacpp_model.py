@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import assets
 from ..errors import MmluMlError
-from ..llama_load import load_llama  # plain CPU buffers: AMX tiles crash these VMs (see there)
+from ..llama_load import chat_formatter, load_llama  # plain CPU buffers: AMX tiles crash these VMs (see there)
 from ..paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
@@ -34,7 +34,7 @@ class LlamaCppModel:
 
     def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 1,
                  seed: int = 0, n_ctx: int | None = None, n_threads: int | None = None, reuse_prefix: bool = True,
-                 **_ignored):
+                 chat_template: str | None = None, **_ignored):
         try:
             import llama_cpp
         except ImportError:
@@ -61,6 +61,10 @@ class LlamaCppModel:
         self.n_ctx = self.llm.n_ctx()
         self.n_vocab = self.llm.n_vocab()
         self.evaluated_tokens = 0  # tokens actually run through the model (the benchmark reads this)
+        # Generated answers (cot0) go through the chat template of an instruct model, as a chat API would send
+        # them; letters are scored on the raw prompt (the GPT-4 protocol is a completion prompt).
+        self._chat = chat_formatter(self.llm, chat_template)
+        self._chat_template = chat_template
         self.scoring = "next-token" if self._single_tokens(PROBE, (" A", " B", " C", " D")) else "whole-continuation"
 
     # -- Model protocol -----------------------------------------------------------------------------------------
@@ -70,7 +74,9 @@ class LlamaCppModel:
                 # n_ctx is left out: it changes which prompts fit, never a score (a too-long prompt is an error,
                 # retried under the same configuration once MMLU_ML_LLAMA_N_CTX is raised)
                 "runtime": f"llama-cpp-python {self._lib.__version__}", "seed": self.seed,
-                "scoring": self.scoring, "decoding": "greedy"}
+                "scoring": self.scoring, "decoding": "greedy",
+                "generate_with": "raw prompt" if self._chat is None else
+                ("chat template (given)" if self._chat_template else "chat template (model)")}
 
     def letter_logprobs(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]:
         out: list[dict | Exception] = []
@@ -155,8 +161,20 @@ class LlamaCppModel:
             scores[letter.strip() or letter] = total
         return scores
 
+    def generation_text(self, prompt: str) -> str:
+        """What `generate` feeds the model: the prompt as one user turn of the chat template, or as it is."""
+        if self._chat is None:
+            return prompt
+        return self._chat(messages=[{"role": "user", "content": prompt}]).prompt
+
     def _generate(self, prompt: str, max_tokens: int) -> str:
-        tokens = self._tokens(prompt)
+        text = self.generation_text(prompt)
+        if self._chat is None:
+            tokens = self._tokens(text)
+        else:  # the template's markers are special tokens; its own BOS, if it writes one, is not doubled
+            bos = self.llm.detokenize([self.llm.token_bos()], special=True).decode("utf-8", "ignore")
+            tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=not (bos and text.startswith(bos)),
+                                       special=True)
         self._check_fits(len(tokens) + max_tokens)
         self._eval_to(tokens)
         produced: list[int] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import assets
-from ..llama_load import load_llama
+from ..llama_load import chat_formatter, load_llama
 from ..languages import Language
 from ..llm_translate import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
                              single_messages, token_budget, trim_loop)
@@ -84,13 +84,9 @@ class LocalTranslator:
             if self.path is None:
                 self.path = assets.resolve(self.model_name, self.cache_dir)
             self._llm = load_llama(self.path, N_CTX, self.threads)
-            template = self.chat_template or self._llm.metadata.get("tokenizer.chat_template")
-            self._format, self._stops = None, []
-            if template:
-                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+            self._format, self._stops = chat_formatter(self._llm, self.chat_template), []
+            if self._format is not None:
                 eos = self._llm.detokenize([self._llm.token_eos()], special=True).decode("utf-8", "ignore")
-                bos = self._llm.detokenize([self._llm.token_bos()], special=True).decode("utf-8", "ignore")
-                self._format = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
                 self._stops = [s for s in {eos, self._turn_end()} if s]
         return self._llm
 
