@@ -22,7 +22,7 @@ from ..llama_load import chat_formatter, load_llama  # plain CPU buffers: AMX ti
 from ..paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
-N_BATCH = 1024  # tokens per decode (and per micro-batch)
+N_BATCH = 512   # tokens per decode (and per micro-batch)
 PARALLEL = 8    # questions per decode at most (their tokens within N_BATCH)
 
 
@@ -56,8 +56,10 @@ class LlamaCppModel:
         # 8192 holds 5-shot English prompts (the longest, european history, is ~3.1k tokens) and most translations;
         # scripts that tokenize long (bn, te) may need more: MMLU_ML_LLAMA_N_CTX raises it
         n_ctx = n_ctx or int(os.environ.get("MMLU_ML_LLAMA_N_CTX", "8192"))
-        # flash attention: 8-10% faster here on CPU; its rounding differs, so it is part of the fingerprint
-        self.flash_attn = os.environ.get("MMLU_ML_LLAMA_FLASH_ATTN", "1") != "0"
+        # flash attention (MMLU_ML_LLAMA_FLASH_ATTN=1) was 8-10% faster here on CPU, but its coarser rounding
+        # flipped 2 of 10 near-tie answers of the 270M model between batch shapes: off unless asked for, and
+        # part of the fingerprint
+        self.flash_attn = os.environ.get("MMLU_ML_LLAMA_FLASH_ATTN", "0") == "1"
         # questions of one subject scored together, each in its own sequence on the shared prefix (1: one by one)
         self.parallel = max(1, int(parallel or os.environ.get("MMLU_ML_LLAMA_PARALLEL") or PARALLEL))
         self.llm = load_llama(
