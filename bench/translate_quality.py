@@ -96,7 +96,6 @@ def select(languages: list[str], n_strings: int, split: str, spread: bool = Fals
             if protect.is_untranslatable(texts[field]):
                 continue
             items.append({"id": f"{q.id}:{field}", "question_id": q.id, "field": field, "english": texts[field],
-                          "question": q.question,
                           "refs": {lang: refs[key][lang][field] for lang in languages}})
         if len(items) >= n_strings:
             break
@@ -130,12 +129,6 @@ def translate_missing(items: list[dict], lang: str, translator, out_file: Path) 
     done = {r["id"]: r for r in read_jsonl(out_file)} if out_file.exists() else {}
     todo = [it for it in items if it["id"] not in done]
     target = table.languages["zh" if lang == "zh" else lang]
-    if hasattr(translator, "set_context"):  # as the stage does: each option with its question
-        question_of: dict[str, str] = {}
-        for it in items:
-            if it["field"] != "question":
-                question_of.setdefault(it["english"], it["question"])
-        translator.set_context(question_of)
     with Appender(out_file) as app:
         for it in tqdm(todo, desc=f"{translator.name} {lang}", unit="str", file=sys.stderr):
             start = time.perf_counter()

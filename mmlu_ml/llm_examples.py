@@ -371,10 +371,6 @@ TRANSLATED: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Which example question each option example is shown under (indices into ENGLISH): the single-string prompt
-# gives an option its question, so "Venus" under "Which is the hottest planet?" comes back as the planet.
-QUESTION_OF = {4: 0, 5: 3, 6: 7}
-
 
 def pairs(code: str) -> list[tuple[str, str]]:
     """(English, translation) examples for a language code (`pt-BR` falls back to `pt`), or []."""

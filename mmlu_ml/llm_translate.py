@@ -48,13 +48,7 @@ def instructions(source: Language, target: Language, batch: bool) -> str:
     if batch:
         return rules + (" Reply with one JSON object with exactly the same keys in the same order, each mapped "
                          "to the translation of its value, and nothing else.")
-    return rules + (f" An answer option may come after its question, only to show which sense its words have: "
-                     f"then translate the option alone. Reply with the {tgt} translation only.")
-
-
-def with_question(option: str, question: str) -> str:
-    """The user turn for an answer option shown with its question (the question is context, not the task)."""
-    return f"Question: {question}\nOption to translate: {option}"
+    return rules + f" Reply with the {tgt} translation only."
 
 
 def insisting(text: str, target: Language) -> str:
@@ -62,24 +56,14 @@ def insisting(text: str, target: Language) -> str:
     return f"Translate into {language_name(target)}, completely, without answering or explaining:\n{text}"
 
 
-def single_messages(text: str, source: Language, target: Language, insist: bool = False,
-                    question: str | None = None) -> list[dict]:
-    """System instructions, the language's few-shot turns, then the text (restated as a task if `insist`,
-    after its question if it is an answer option and `question` is given). Only the last turn depends on
-    the text, so llama.cpp reuses the rest from its KV cache."""
+def single_messages(text: str, source: Language, target: Language, insist: bool = False) -> list[dict]:
+    """System instructions, the language's few-shot turns, then the text (restated as a task if `insist`).
+    Only the last turn depends on the text, so llama.cpp reuses the rest from its KV cache."""
     messages = [{"role": "system", "content": instructions(source, target, batch=False)}]
     if source.code == "en":
-        examples = llm_examples.pairs(target.code)
-        for i, (english, translated) in enumerate(examples):
-            shown = english
-            if i in llm_examples.QUESTION_OF:
-                shown = with_question(english, examples[llm_examples.QUESTION_OF[i]][0])
-            messages += [{"role": "user", "content": shown}, {"role": "assistant", "content": translated}]
-    if insist:
-        last = insisting(text, target)
-    else:
-        last = with_question(text, question) if question and question.strip() != text.strip() else text
-    messages.append({"role": "user", "content": last})
+        for english, translated in llm_examples.pairs(target.code):
+            messages += [{"role": "user", "content": english}, {"role": "assistant", "content": translated}]
+    messages.append({"role": "user", "content": insisting(text, target) if insist else text})
     return messages
 
 

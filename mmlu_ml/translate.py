@@ -46,8 +46,7 @@ class Translator(Protocol):
     # Optional: preflight() raises MmluMlError when nothing could be sent (a missing key);
     # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
     # usage() -> {"requests": int, "billed_chars": int}, cumulative for the calling thread, which the
-    # stage reads around each call in its worker thread to charge every batch exactly (default: 1, 0);
-    # set_context({option: question}) tells a translator of single strings which question each option is of.
+    # stage reads around each call in its worker thread to charge every batch exactly (default: 1, 0).
 
 
 class TranslationFailed(MmluMlError):
@@ -100,8 +99,6 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
 
     if foreign and hasattr(tr, "preflight"):
         tr.preflight()  # a missing key fails before anything is written, English included
-    if foreign and hasattr(tr, "set_context"):
-        tr.set_context(plan.question_of())
     summary: list[dict] = []
     if english in langs:
         ident = identity_cls(None, cache_dir)

@@ -49,15 +49,6 @@ class Plan:
             out += self.instruction_strings()
         return out
 
-    def question_of(self) -> dict[str, str]:
-        """Each answer option's question, the first in split order that has it (context for LLM translators)."""
-        out: dict[str, str] = {}
-        for split in self.splits:
-            for q in self.questions[split]:
-                for choice in q.choices:
-                    out.setdefault(choice, q.question)
-        return out
-
     def all_distinct(self) -> list[str]:
         return list(dict.fromkeys(s for split in self.splits for s in self.strings(split)))
 

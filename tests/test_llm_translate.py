@@ -141,17 +141,3 @@ def test_token_budget_grows_with_input_and_script():
     assert token_budget(10, L["fr"]) < token_budget(100, L["fr"])
     assert token_budget(100, L["bn"]) > token_budget(100, L["fr"])
 
-
-def test_an_option_is_shown_with_its_question_and_the_retry_drops_it():
-    msgs = single_messages("Venus", L["en"], L["zh"], question="Which is the hottest planet?")
-    assert msgs[-1]["content"] == "Question: Which is the hottest planet?\nOption to translate: Venus"
-    # the option examples show the same shape, each under an example question, and answer with the option alone
-    shown = [(m["content"], a["content"]) for m, a in zip(msgs[1:-1:2], msgs[2:-1:2])]
-    for i, j in llm_examples.QUESTION_OF.items():
-        english, translated = llm_examples.pairs("zh")[i]
-        assert shown[i] == (f"Question: {llm_examples.ENGLISH[j]}\nOption to translate: {english}", translated)
-    assert single_messages("Venus", L["en"], L["zh"], insist=True, question="Which?")[-1]["content"].endswith("\nVenus")
-    assert "Option to translate" not in single_messages("Venus", L["en"], L["zh"], insist=True,
-                                                         question="Which?")[-1]["content"]
-    # a question is never shown as its own context
-    assert single_messages("Same?", L["en"], L["de"], question="Same?")[-1]["content"] == "Same?"

@@ -16,10 +16,9 @@ import pytest
 
 from conftest import ROOT, assert_one_line_error, cli
 from fake_azure import FakeAzure, fake_translate, serving
-from mmlu_ml import backends, languages, mmlu, protect, templates, translate
+from mmlu_ml import languages, mmlu, protect, templates, translate
 from mmlu_ml.backends.azure_translator import AzureTranslator
 from mmlu_ml.cache import key_of
-from mmlu_ml.records import read_jsonl
 from mmlu_ml.translate import TranslationFailed, cache_keys, run_translate
 
 KEY = "azure-key-7f3b2c91e0d4"
@@ -255,19 +254,3 @@ def test_instructions_add_up_over_runs(tiny_source, tmp_path):
     assert sorted(data["gopher"]) == sorted(data["cot"]) == ["astronomy", "virology"]
     assert data["gopher"]["virology"].endswith("about virology")
 
-
-def test_each_option_reaches_the_translator_with_its_question(tiny_source, tmp_path, monkeypatch):
-    monkeypatch.setitem(backends.TRANSLATORS, "context", "translators:ContextTranslator")
-    run_translate(**kwargs(tiny_source, tmp_path, translator="context", languages="de", splits="dev,test"))
-    sources = {q.id: q for q in mmlu.load(str(tiny_source), ["astronomy", "virology"], ["dev", "test"]).questions}
-    first_question: dict[str, str] = {}
-    for q in sources.values():  # dev before test, file order: the first question that has an option wins
-        for c in q.choices:
-            first_question.setdefault(c, q.question)
-    rows = [r for split in ("dev", "test") for r in read_jsonl(tmp_path / "out" / "translations" / "context" /
-                                                               "de" / f"{split}.jsonl")]
-    assert len(rows) == len(sources)
-    for row in rows:
-        q = sources[row["id"]]
-        assert row["question"] == f"{q.question} <->"
-        assert row["choices"] == [f"{c} <{first_question[c]}>" for c in q.choices]

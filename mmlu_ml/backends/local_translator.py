@@ -5,7 +5,7 @@ single strings let the few-shot turns (a shared prefix, kept in llama.cpp's KV c
 work. Greedy decoding, the model's own chat template, an output cap proportional to the input, and a guard
 that stops a repetition loop as soon as it starts. A translation with visible defects (llm_translate.defects:
 a formula or question mark lost, answer words, far too short or long, a loop, English kept) gets one more
-attempt with the task restated beside the text (and no question beside an option); the attempt with fewer defects is kept, a loop cut back to
+attempt with the task restated beside the text; the attempt with fewer defects is kept, a loop cut back to
 the text before it. What is still wrong is left for the checks to flag, not hidden.
 """
 
@@ -63,13 +63,6 @@ class LocalTranslator:
         self.threads = threads
         self._llm = None
         self._lock = threading.Lock()
-        self._question_of: dict[str, str] = {}
-
-    def set_context(self, question_of: dict[str, str]) -> None:
-        """The question each answer option belongs to (the first that has it), shown beside the option so a
-        one-word option is translated in its sense. The cache key stays the text: the context comes from the
-        dataset, the same on every run."""
-        self._question_of = dict(question_of)
 
     def fingerprint(self) -> dict:
         import llama_cpp
@@ -99,12 +92,9 @@ class LocalTranslator:
         return rendered.split(probe, 1)[1].strip("\n").split("\n")[0].strip() if probe in rendered else ""
 
     def _prompt(self, text: str, source: Language, target: Language, insist: bool = False) -> tuple[str, list[str]]:
-        """The rendered prompt and its stop strings: the chat template, or a plain completion for base models
-        (which get no question beside an option: the plain format has no place to show it apart)."""
+        """The rendered prompt and its stop strings: the chat template, or a plain completion for base models."""
         if self._format is not None:
-            question = self._question_of.get(text) if source.code == "en" else None
-            messages = single_messages(text, source, target, insist, question)
-            return self._format(messages=messages).prompt, self._stops
+            return self._format(messages=single_messages(text, source, target, insist)).prompt, self._stops
         src, tgt = source.name, target.name
         lines = [instructions(source, target, batch=False), ""]
         if source.code == "en":
