@@ -21,40 +21,32 @@ _LOCK = threading.Lock()
 
 
 @contextmanager
-def _defaults(extra_buffers: bool, n_seq_max: int):
-    """llama-cpp-python's default model and context parameters, changed while one model loads: no extra
-    buffer types (see above), and room for `n_seq_max` sequences in one unified KV cache (it sets neither)."""
+def _without_extra_buffers():
     import llama_cpp.llama as llama_module
     low = llama_module.llama_cpp
-    model_defaults, context_defaults = low.llama_model_default_params, low.llama_context_default_params
+    original = low.llama_model_default_params
 
-    def model_params():
-        p = model_defaults()
-        if not extra_buffers:
-            p.use_extra_bufts = False
-        return p
-
-    def context_params():
-        p = context_defaults()
-        if n_seq_max > 1:  # sequences that share a prefix: one buffer, n_ctx cells in all
-            p.n_seq_max, p.kv_unified = n_seq_max, True
+    def params():
+        p = original()
+        p.use_extra_bufts = False
         return p
 
     with _LOCK:
-        low.llama_model_default_params, low.llama_context_default_params = model_params, context_params
+        low.llama_model_default_params = params
         try:
             yield
         finally:
-            low.llama_model_default_params, low.llama_context_default_params = model_defaults, context_defaults
+            low.llama_model_default_params = original
 
 
-def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, n_seq_max: int = 1, **kwargs):
-    """A `llama_cpp.Llama` for `path` (`n_seq_max` > 1: that many sequences may share its KV cache);
-    MmluMlError when llama.cpp cannot load it."""
+def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, **kwargs):
+    """A `llama_cpp.Llama` for `path`; MmluMlError when llama.cpp cannot load it."""
     from llama_cpp import Llama
     threads = n_threads or min(os.cpu_count() or 2, 8)
     try:
-        with _defaults(os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1", n_seq_max):
+        if os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1":
+            return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
+        with _without_extra_buffers():
             return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
     except (ValueError, RuntimeError) as exc:
         raise MmluMlError(f"llama.cpp cannot load {path} ({str(exc).splitlines()[0][:160]}); "

@@ -18,7 +18,7 @@ import unicodedata
 from . import llm_examples, protect
 from .languages import Language
 
-PROMPT_VERSION = "p9"
+PROMPT_VERSION = "p8"
 
 # Names models know better than our table's display names.
 _PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
@@ -256,19 +256,7 @@ def defects(output: str, source: str, target: Language) -> list[str]:
         found.append("english")  # kept as it was: several words, or a common (lower-case) word, not a name
     if copies_example(output, source, target):
         found.append("copied example")
-    if target.script != "Latn" and english_words_kept(output, source):
-        found.append("english words")
     return found
-
-
-def english_words_kept(output: str, source: str) -> set[str]:
-    """Common (lower-case, 4+ letters) English words of the source left in a translation into another script
-    ("哪颗是 hottest的行星？"), outside the spans that must stay as they are (code, formulas)."""
-    def words(text: str) -> set[str]:
-        for span in protect.spans(text):
-            text = text.replace(span, " ")
-        return set(re.findall(r"(?<![A-Za-z])[a-z]{4,}(?![A-Za-z])", text))
-    return words(output) & words(source)
 
 
 # Output tokens allowed per input token: scripts the tokenizers split finely need more room.

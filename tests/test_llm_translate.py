@@ -119,10 +119,6 @@ def test_defects_name_what_is_visibly_wrong():
     assert "english" in defects(src, src, L["fr"]) and "english" in defects("an acid", "an acid", L["de"])
     assert defects("Metformin", "Metformin", L["de"]) == [] and defects("Natural Law", "Natural Law", L["fr"]) == []
     assert defects("一个球从 $h = 20$ m 落下。它需要多长时间才能落到我们下面的地面上？", src, L["zh"]) == []
-    assert "english words" in defects("哪颗是 hottest的行星？", "Which is the hottest planet?", L["zh"])
-    assert "english words" not in defects("哪颗是 hottest的行星？", "Which is the hottest planet?", L["de"])  # Latin
-    assert defects("以下哪部 Rocky 电影？", "Which Rocky film?", L["zh"]) == []  # a name, not a common word
-    assert defects("`print(len(x))` 输出什么？", "What does `print(len(x))` output?", L["zh"]) == []  # protected
     assert insisting("Hi", L["de"]).endswith("\nHi") and "German" in insisting("Hi", L["de"])
 
 

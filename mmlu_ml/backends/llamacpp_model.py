@@ -22,8 +22,6 @@ from ..llama_load import chat_formatter, load_llama  # plain CPU buffers: AMX ti
 from ..paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
-N_BATCH = 512   # tokens per decode (and per micro-batch)
-PARALLEL = 8    # questions per decode at most (their tokens within N_BATCH)
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -36,7 +34,7 @@ class LlamaCppModel:
 
     def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 1,
                  seed: int = 0, n_ctx: int | None = None, n_threads: int | None = None, reuse_prefix: bool = True,
-                 chat_template: str | None = None, parallel: int | None = None, **_ignored):
+                 chat_template: str | None = None, **_ignored):
         try:
             import llama_cpp
         except ImportError:
@@ -56,16 +54,9 @@ class LlamaCppModel:
         # 8192 holds 5-shot English prompts (the longest, european history, is ~3.1k tokens) and most translations;
         # scripts that tokenize long (bn, te) may need more: MMLU_ML_LLAMA_N_CTX raises it
         n_ctx = n_ctx or int(os.environ.get("MMLU_ML_LLAMA_N_CTX", "8192"))
-        # flash attention (MMLU_ML_LLAMA_FLASH_ATTN=1) was 8-10% faster here on CPU, but its coarser rounding
-        # flipped 2 of 10 near-tie answers of the 270M model between batch shapes: off unless asked for, and
-        # part of the fingerprint
-        self.flash_attn = os.environ.get("MMLU_ML_LLAMA_FLASH_ATTN", "0") == "1"
-        # questions of one subject scored together, each in its own sequence on the shared prefix (1: one by one)
-        self.parallel = max(1, int(parallel or os.environ.get("MMLU_ML_LLAMA_PARALLEL") or PARALLEL))
         self.llm = load_llama(
-            self.path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=N_BATCH, n_ubatch=N_BATCH,
-            seed=seed,
-            logits_all=False, n_seq_max=self.parallel + 1, flash_attn=self.flash_attn,
+            self.path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512, seed=seed,
+            logits_all=False,
             swa_full=True)  # sliding-window models (Gemma 3) can be cut back to a prefix only with a full cache
         self.n_ctx = self.llm.n_ctx()
         self.n_vocab = self.llm.n_vocab()
@@ -83,16 +74,11 @@ class LlamaCppModel:
                 # n_ctx is left out: it changes which prompts fit, never a score (a too-long prompt is an error,
                 # retried under the same configuration once MMLU_ML_LLAMA_N_CTX is raised)
                 "runtime": f"llama-cpp-python {self._lib.__version__}", "seed": self.seed,
-                "scoring": self.scoring, "decoding": "greedy", "attention": "flash" if self.flash_attn else "standard",
+                "scoring": self.scoring, "decoding": "greedy",
                 "generate_with": "raw prompt" if self._chat is None else
                 ("chat template (given)" if self._chat_template else "chat template (model)")}
 
     def letter_logprobs(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]:
-        if self.reuse_prefix and self.parallel > 1 and self.scoring == "next-token" and len(suffixes) > 1:
-            return self._score_together(prefix, suffixes, letters)
-        return self._score_each(prefix, suffixes, letters)
-
-    def _score_each(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]:
         out: list[dict | Exception] = []
         for suffix in suffixes:
             try:
@@ -155,11 +141,7 @@ class LlamaCppModel:
         self.evaluated_tokens += len(new)
 
     def _next_logprobs(self) -> np.ndarray:
-        return self._logprobs_at(-1)
-
-    def _logprobs_at(self, index: int) -> np.ndarray:
-        """Log-probabilities after the batch's token `index` (-1: the last decoded)."""
-        ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, index)
+        ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
         logits = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(self.n_vocab,))
         return _log_softmax(logits.astype(np.float64))
 
@@ -178,91 +160,6 @@ class LlamaCppModel:
                     total += float(self._next_logprobs()[cont[i]])
             scores[letter.strip() or letter] = total
         return scores
-
-    def _score_together(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]:
-        """Score questions of one prefix several per decode: the context holds the shared tokens once (sequence
-        0), each question's own tokens go in their own sequence on top, and one decode evaluates them all.
-
-        The same tokens are evaluated as one by one; a decode of a few hundred tokens keeps the cores busier
-        than one of a few dozen. Questions too long to share a decode, or a group whose decode fails, are
-        scored one by one."""
-        prompts = [prefix + s for s in suffixes]
-        tokens = [self._tokens(p) for p in prompts]
-        shared = min(len(t) for t in tokens) - 1  # every question keeps at least one token of its own
-        first = np.asarray(tokens[0])
-        for t in tokens[1:]:
-            same = np.asarray(t[:shared]) == first[:shared]
-            shared = shared if same.all() else int(np.argmin(same))
-        out: list[dict | Exception | None] = [None] * len(suffixes)
-        groups, group, size = [], [], 0
-        for i, t in enumerate(tokens):
-            own = len(t) - shared
-            if own > N_BATCH or len(t) + max(1, own) > self.n_ctx:
-                continue  # left for the one-by-one path
-            if group and (len(group) == self.parallel or size + own > N_BATCH):
-                groups.append(group)
-                group, size = [], 0
-            group.append(i)
-            size += own
-        if group:
-            groups.append(group)
-        if groups:
-            self._hold(tokens[0][:shared])
-        for group in groups:
-            try:
-                scores = self._decode_together(shared, [tokens[i] for i in group], [prompts[i] for i in group],
-                                               letters)
-            except Exception:  # noqa: BLE001 - the group is scored again one by one, each failure in its slot
-                self._forget()
-                continue
-            for i, sc in zip(group, scores):
-                out[i] = sc
-        rest = [i for i, r in enumerate(out) if r is None]
-        for i, r in zip(rest, self._score_each(prefix, [suffixes[i] for i in rest], letters)):
-            out[i] = r
-        return out
-
-    def _hold(self, tokens: list[int]) -> None:
-        """Make sequence 0 hold exactly `tokens` (no logits needed): evaluate what the cache lacks, drop the rest."""
-        held = self.llm.input_ids[: self.llm.n_tokens]
-        limit = min(len(held), len(tokens))
-        same = np.asarray(held[:limit]) == np.asarray(tokens[:limit])
-        keep = limit if same.all() else int(np.argmin(same))
-        self.llm.n_tokens = keep
-        self._lib.llama_memory_seq_rm(self._memory(), -1, keep, -1)
-        if keep < len(tokens):
-            self.llm.eval(tokens[keep:])
-            self.evaluated_tokens += len(tokens) - keep
-
-    def _memory(self):
-        return self._lib.llama_get_memory(self.llm._ctx.ctx)
-
-    def _decode_together(self, shared: int, tokens: list[list[int]], prompts: list[str], letters):
-        memory, batch = self._memory(), self.llm._batch.batch
-        last: list[int] = []
-        batch.n_tokens = 0
-        for seq, toks in enumerate(tokens, start=1):
-            self._lib.llama_memory_seq_cp(memory, 0, seq, 0, shared)  # shares the cells, copies nothing
-            for pos in range(shared, len(toks)):
-                k = batch.n_tokens
-                batch.token[k], batch.pos[k], batch.n_seq_id[k] = toks[pos], pos, 1
-                batch.seq_id[k][0] = seq
-                batch.logits[k] = pos == len(toks) - 1
-                batch.n_tokens += 1
-            last.append(batch.n_tokens - 1)
-        try:
-            if self._lib.llama_decode(self.llm._ctx.ctx, batch) != 0:
-                raise RuntimeError("llama_decode failed")
-            self.evaluated_tokens += batch.n_tokens
-            scores = []
-            for k, toks, prompt in zip(last, tokens, prompts):
-                logprobs = self._logprobs_at(k)
-                scores.append({letter.strip() or letter: float(logprobs[self._continuation(toks, prompt, letter)[0]])
-                               for letter in letters})
-            return scores
-        finally:
-            for seq in range(1, len(tokens) + 1):
-                self._lib.llama_memory_seq_rm(memory, seq, -1, -1)
 
     def generation_text(self, prompt: str) -> str:
         """What `generate` feeds the model: the prompt as one user turn of the chat template, or as it is."""
