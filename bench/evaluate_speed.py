@@ -186,7 +186,8 @@ def main(argv=None) -> dict:
         for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
             print(f"[{mode}] scoring {len(gold)} questions of {len(groups)} subjects...", file=sys.stderr, flush=True)
             runs[mode] = measure(mode, argv, Path(scratch))
-    measured_at = {mode: "this run" for mode in runs}
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    measured_at = {mode: created for mode in runs}
     if args.previous:
         old = json.loads(Path(args.previous).read_text(encoding="utf-8"))
         if sorted(old["runs"].get("ours", old["runs"].get("naive", {})).get("predictions", {})) != sorted(gold):
@@ -199,7 +200,7 @@ def main(argv=None) -> dict:
         runs["lm-eval"] = json.loads(Path(args.lmeval_results).read_text(encoding="utf-8"))
         measured_at["lm-eval"] = runs["lm-eval"].get("created", args.lmeval_results)
     summary = summarize(runs, gold)
-    result = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "model": args.model,
+    result = {"created": created, "model": args.model,
               "protocol": proto.settings(), "subjects": subjects, "questions_per_subject": args.questions,
               "cpu_count": os.cpu_count(), "load_average_at_start": load_at_start, "measured_at": measured_at,
               "openmp_waits": {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")},

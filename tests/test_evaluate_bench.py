@@ -37,3 +37,13 @@ def test_bench_runs_ours_and_naive_and_reads_lmeval(tmp_path, mmlu_dir, capsys):
     assert result["rows"]["lm-eval"]["agreement_with_naive"] == sum(p == "A" for p in naive["predictions"].values()) / 4
     assert json.loads((tmp_path / "out.json").read_text())["checks"] == result["checks"]
     assert "| ours |" in capsys.readouterr().out
+    # row (c) added later to the same runs, without running them again; another workload is refused
+    again = bench.main(common + ["--modes", "", "--previous", str(tmp_path / "out.json"), "--lmeval-results", str(lmeval)])
+    assert again["rows"] == result["rows"] and again["measured_at"]["ours"] == result["created"]
+    try:
+        bench.main(common[:-4] + ["--questions", "1", "--source", str(mmlu_dir), "--shots", "2", "--modes", "",
+                                  "--previous", str(tmp_path / "out.json")])
+    except SystemExit as exc:
+        assert "another workload" in str(exc)
+    else:
+        raise AssertionError("a previous file of another workload was accepted")
