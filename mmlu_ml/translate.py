@@ -173,8 +173,12 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
             def sizes_to_send():
                 for at in range(0, len(owned[split]), LOOKUP_CHUNK):
                     chunk = owned[split][at:at + LOOKUP_CHUNK]
-                    fresh = [t for t in chunk if not copied(t)]
-                    done.update((t, t) for t in chunk if copied(t))
+                    fresh = []
+                    for t in chunk:
+                        if copied(t):
+                            done[t] = t  # nothing to translate: copied, never paid for
+                        else:
+                            fresh.append(t)
                     chunk_keys = cache_keys(fingerprint, lang, fresh)
                     keys.update(chunk_keys)
                     hits = _lookup(db, chunk_keys, fresh)
@@ -194,12 +198,13 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     rows = []
     for split in plan.splits:
         sent = set(todo[split])
-        reused = [t for t in texts[split] if t not in sent and not copied(t)] if db is not None else []
+        kept = {t for t in texts[split] if copied(t)}
+        reused = [t for t in texts[split] if t not in sent and t not in kept] if db is not None else []
         chars = {"sent": sum(sizes[t] for t in todo[split]), "cached": sum(sizes[t] for t in reused),
                  "billed": cost[split]["billed_chars"]}
         bad = {t for t in texts[split] if t in failed}
         counts = {"questions": len(plan.questions[split]), "strings": len(plan.strings(split)),
-                  "distinct": len(texts[split]), "untranslatable": sum(1 for t in texts[split] if copied(t)),
+                  "distinct": len(texts[split]), "untranslatable": len(kept),
                   "failed": len(bad)}
         row = {"language": lang.code, "split": split, "strings": counts["strings"], "distinct": len(texts[split]),
                "sent": len(todo[split]), "chars": chars, "requests": cost[split]["requests"], "failed": len(bad),

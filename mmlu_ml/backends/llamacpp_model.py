@@ -65,6 +65,7 @@ class LlamaCppModel:
         # them; letters are scored on the raw prompt (the GPT-4 protocol is a completion prompt).
         self._chat = chat_formatter(self.llm, chat_template)
         self._chat_template = chat_template
+        self._bos_text = self.llm.detokenize([self.llm.token_bos()], special=True).decode("utf-8", "ignore")
         self.scoring = "next-token" if self._single_tokens(PROBE, (" A", " B", " C", " D")) else "whole-continuation"
 
     # -- Model protocol -----------------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ class LlamaCppModel:
         if self._chat is None:
             tokens = self._tokens(text)
         else:  # the template's markers are special tokens; its own BOS, if it writes one, is not doubled
-            bos = self.llm.detokenize([self.llm.token_bos()], special=True).decode("utf-8", "ignore")
+            bos = self._bos_text
             tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=not (bos and text.startswith(bos)),
                                        special=True)
         self._check_fits(len(tokens) + max_tokens)
