@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -223,11 +224,13 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     return rows
 
 
-def _call(tr, batch: list[str], english: Language, lang: Language, db, keys: dict):
-    """In a worker thread: translate one batch, cache what came back (here, so a slow commit never holds
-    up the loop that keeps requests in flight), and say what it cost (the thread's usage around the call)."""
+def _call(tr, batch: list[str], english: Language, lang: Language, db, keys: dict, slots: threading.Semaphore):
+    """In a worker thread: translate one batch, cache what came back, and say what it cost (the thread's usage
+    around the call). A request slot is held only for the translation: the commit runs after it is given
+    back, so a batch already waiting in another worker goes out at once instead of after the commit."""
     before = _usage(tr)
-    result = tr.translate(batch, english, lang)
+    with slots:
+        result = tr.translate(batch, english, lang)
     after = _usage(tr)
     if len(result) != len(batch):
         raise RuntimeError(f"{tr.name} returned {len(result)} results for {len(batch)} strings")
@@ -262,11 +265,15 @@ def _send(tr, batches, sizes, keys: dict, english: Language, lang: Language, db,
             cost[split]["end"] = time.monotonic()
             bar.update(len(batch), sum(sizes[t] for t in batch))
 
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"translate-{lang.code}")
+    # `concurrency` requests in flight (the slots), plus batches ready in spare workers to take a slot the
+    # moment one frees: a reply's caching and harvesting never leave a slot idle
+    slots = threading.Semaphore(concurrency)
+    workers = concurrency + SPARE_WORKERS
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"translate-{lang.code}")
     try:
         upcoming = next(batches, None)
         while upcoming is not None:
-            while len(inflight) >= concurrency:
+            while len(inflight) >= workers:
                 harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
             split, batch = upcoming
             while (pause := pacer.reserve(sum(sizes[t] for t in batch))) > 0:
@@ -276,7 +283,7 @@ def _send(tr, batches, sizes, keys: dict, english: Language, lang: Language, db,
                 else:
                     time.sleep(pause)
                 pacer.waited += time.monotonic() - paused
-            inflight[pool.submit(_call, tr, batch, english, lang, db, keys)] = (split, batch)
+            inflight[pool.submit(_call, tr, batch, english, lang, db, keys, slots)] = (split, batch)
             upcoming = next(batches, None)  # prepared while the requests are in flight
         while inflight:
             harvest(wait(inflight, return_when=FIRST_COMPLETED)[0])
@@ -285,6 +292,7 @@ def _send(tr, batches, sizes, keys: dict, english: Language, lang: Language, db,
 
 
 LOOKUP_CHUNK = 2000  # strings looked up in the cache at a time: about one or two full Azure requests
+SPARE_WORKERS = 2  # batches prepared and waiting for a request slot
 
 
 class _Memo(dict):

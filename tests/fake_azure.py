@@ -93,7 +93,8 @@ class FakeAzure:
         self.slow_s = 3.0
         self.lock = threading.Lock()
         self.random = random.Random(seed)
-        self.stats: Counter = Counter()      # requests, ok, status_<code>, elements, characters
+        self.stats: Counter = Counter()      # requests, ok, status_<code>, elements, characters, peak_in_flight
+        self.in_flight = 0
         self.request_log: list[dict] = []    # per answered request: received, answered (t), elements, characters
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
@@ -157,6 +158,16 @@ class FakeAzure:
                     self._error(404, 404000, "Not found")
 
             def do_POST(self) -> None:
+                with fake.lock:  # requests being answered at once: the client's concurrency as seen here
+                    fake.in_flight += 1
+                    fake.stats["peak_in_flight"] = max(fake.stats["peak_in_flight"], fake.in_flight)
+                try:
+                    self._post()
+                finally:
+                    with fake.lock:
+                        fake.in_flight -= 1
+
+            def _post(self) -> None:
                 received = time.monotonic()
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)

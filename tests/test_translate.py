@@ -254,3 +254,14 @@ def test_instructions_add_up_over_runs(tiny_source, tmp_path):
     assert sorted(data["gopher"]) == sorted(data["cot"]) == ["astronomy", "virology"]
     assert data["gopher"]["virology"].endswith("about virology")
 
+
+
+def test_requests_in_flight_reach_but_never_exceed_concurrency(mmlu_dir, tmp_path, monkeypatch):
+    # many small requests, each held 50 ms by the server: the stage keeps exactly --concurrency of them open,
+    # its spare workers waiting with their batches ready rather than sending a fourth
+    monkeypatch.setattr(AzureTranslator, "max_items", 4)
+    with serving(monkeypatch, key="k", latency=0.05) as server:
+        rows = run_translate(**kwargs(mmlu_dir, tmp_path, concurrency=3))
+        stats = server.snapshot()
+    assert all(not r["failed"] for r in rows) and stats["ok"] >= 10
+    assert stats["peak_in_flight"] == 3, stats
