@@ -118,6 +118,9 @@ class LlamaCppModel:
         return all(len(c) == 1 for c in conts) and len({c[0] for c in conts}) == len(conts)
 
     def _forget(self) -> None:
+        # An empty cache, head included: where cells sit changes llama.cpp's rounding (bench/decode_layout.py),
+        # so after a failure the next prompt lands where it would in a fresh process.
+        self._lib.llama_memory_clear(self._lib.llama_get_memory(self.llm._ctx.ctx), True)
         self.llm.n_tokens = 0
 
     def _check_fits(self, n: int) -> None:
