@@ -78,7 +78,7 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     measure = getattr(tr, "request_chars", len)
     distinct = plan.all_distinct()
     sizes = _Memo(measure)  # measured as the strings are packed, while earlier requests are in flight
-    copied = protect.is_untranslatable
+    copied = _Memo(protect.is_untranslatable).__getitem__  # judged once per string, for every language
     db_path = cache_dir / "translations.sqlite"
 
     if dry_run:
