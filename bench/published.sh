@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
+# the English MMLU beside the checkout, as `make` sets it; otherwise the hub default (hf:cais/mmlu)
+if [ -z "${MMLU_ML_SOURCE:-}" ] && [ -d ../shared/mmlu ]; then export MMLU_ML_SOURCE=../shared/mmlu; fi
 OUT=${OUT:-results/published}
 SUBJECTS=${SUBJECTS:-astronomy,philosophy,high_school_geography,marketing}
 LANGS=${LANGS:-de,fr,es,it,zh}
