@@ -67,6 +67,9 @@ class HFModel:
             raise MmluMlError(f"hf: cannot load {spec!r} ({first}); pass a hub id or a folder with config.json, "
                               "tokenizer and weights") from None
         self.model.to(self.device).eval()
+        # transformers 5.24 renamed forward's `past_key_values` to `cache` (the old name goes in 5.40)
+        import inspect
+        self._cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
         if local.is_dir():
             self.name = component(local.name, "model")
             self.revision = "sha256:" + _local_digest(local, cache_dir)
@@ -132,7 +135,7 @@ class HFModel:
     def _forward(self, ids: list[int], cache=None):
         """Log-softmax rows for `ids` run after whatever `cache` holds (float64 for stable sums)."""
         torch = self._torch
-        logits = self.model(input_ids=torch.tensor([ids], device=self.device), past_key_values=cache,
+        logits = self.model(input_ids=torch.tensor([ids], device=self.device), **{self._cache_arg: cache},
                             use_cache=cache is not None).logits[0]
         self.evaluated_tokens += len(ids)
         return torch.log_softmax(logits.double(), dim=-1)
@@ -145,7 +148,7 @@ class HFModel:
         if not ids:
             return None, []
         cache = self._transformers.DynamicCache()
-        out = self.model(input_ids=self._torch.tensor([ids], device=self.device), past_key_values=cache,
+        out = self.model(input_ids=self._torch.tensor([ids], device=self.device), **{self._cache_arg: cache},
                          use_cache=True)
         self.evaluated_tokens += len(ids)
         if not getattr(out.past_key_values, "is_croppable", True):
