@@ -255,7 +255,6 @@ def test_instructions_add_up_over_runs(tiny_source, tmp_path):
     assert data["gopher"]["virology"].endswith("about virology")
 
 
-
 def test_requests_in_flight_reach_but_never_exceed_concurrency(mmlu_dir, tmp_path, monkeypatch):
     # many small requests, each held 50 ms by the server: the stage keeps exactly --concurrency of them open,
     # its spare workers waiting with their batches ready rather than sending a fourth

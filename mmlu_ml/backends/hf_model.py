@@ -9,6 +9,7 @@ those tokens start with the prefix's own tokens (a merge at the boundary falls b
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from pathlib import Path
 from typing import Sequence
@@ -68,7 +69,6 @@ class HFModel:
                               "tokenizer and weights") from None
         self.model.to(self.device).eval()
         # transformers 5.24 renamed forward's `past_key_values` to `cache` (the old name goes in 5.40)
-        import inspect
         self._cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
         if local.is_dir():
             self.name = component(local.name, "model")
