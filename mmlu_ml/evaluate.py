@@ -31,6 +31,7 @@ from .subjects import SPLITS, SUBJECTS
 
 
 class Model(TypingProtocol):
+    """A model backend. One may also set `prompts_per_call`: how many prompts it wants per call to be fast."""
     name: str
 
     def fingerprint(self) -> dict: ...
@@ -176,7 +177,7 @@ def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", l
     mdl = load_model(model, cache_dir, base_url, model_concurrency, seed)
     fp = mdl.fingerprint()
     cache = Cache(cache_dir / "responses.sqlite", "responses")
-    chunk = max(4, 2 * model_concurrency)
+    chunk = max(4, 2 * model_concurrency, getattr(mdl, "prompts_per_call", 0))
     results = []
     try:
         for inp in inputs:

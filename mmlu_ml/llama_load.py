@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import MmluMlError
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # both swaps below may be held while one model loads
 
 
 @contextmanager
@@ -39,15 +39,41 @@ def _without_extra_buffers():
             low.llama_model_default_params = original
 
 
-def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, **kwargs):
-    """A `llama_cpp.Llama` for `path`; MmluMlError when llama.cpp cannot load it."""
+@contextmanager
+def _streams(n: int):
+    """Contexts made inside hold `n` sequences, each in its own KV stream (its own cells, numbered from 0)."""
+    if n <= 1:
+        yield
+        return
+    import llama_cpp.llama as llama_module
+    low = llama_module.llama_cpp
+    original = low.llama_context_default_params
+
+    def params():
+        p = original()
+        p.n_seq_max, p.kv_unified = n, False
+        return p
+
+    with _LOCK:
+        low.llama_context_default_params = params
+        try:
+            yield
+        finally:
+            low.llama_context_default_params = original
+
+
+def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, streams: int = 1, **kwargs):
+    """A `llama_cpp.Llama` for `path`; MmluMlError when llama.cpp cannot load it. With `streams` > 1 the context
+    holds that many sequences, each with its own `n_ctx` cells."""
     from llama_cpp import Llama
     threads = n_threads or min(os.cpu_count() or 2, 8)
+    n_ctx *= max(streams, 1)
     try:
-        if os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1":
-            return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
-        with _without_extra_buffers():
-            return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
+        with _streams(streams):
+            if os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1":
+                return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
+            with _without_extra_buffers():
+                return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
     except (ValueError, RuntimeError) as exc:
         raise MmluMlError(f"llama.cpp cannot load {path} ({str(exc).splitlines()[0][:160]}); "
                           "pass a valid GGUF model file") from None
