@@ -1,4 +1,4 @@
-"""Why several questions per decode are not exact: llama.cpp's per-decode cost and KV-cell layout, measured.
+"""Why several questions per decode need a KV stream each: llama.cpp's per-decode cost and KV-cell layout, measured.
 
 Two measurements on one GGUF model (default: the 1.5B evaluate model), through llama-cpp-python's low-level API:
 
@@ -10,8 +10,9 @@ Two measurements on one GGUF model (default: the 1.5B evaluate model), through l
     python bench/decode_layout.py                      # both, ~2 minutes on 2 cores
     python bench/decode_layout.py --only layout --prefix 96
 
-Findings are in BENCHMARKS.md (evaluate section). The unified KV cache and several sequences are set through
-llama-cpp-python's context defaults while the model loads; nothing here is used by mmlu-ml itself.
+Findings are in BENCHMARKS.md (evaluate section). Here the sequences share one unified KV cache (set through
+llama-cpp-python's context defaults while the model loads), which is what makes them inexact; the llamacpp
+backend gives each question its own stream instead (tests/test_llamacpp.py checks it bit for bit).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def load(model: str, cache_dir: Path):
     from mmlu_ml.backends.llamacpp_model import LlamaCppModel
     low.llama_context_default_params = params
     try:
-        return LlamaCppModel(model, cache_dir, n_ctx=4096)
+        return LlamaCppModel(model, cache_dir, n_ctx=4096, streams=1)  # one stream shared by the 4 sequences
     finally:
         low.llama_context_default_params = original
 

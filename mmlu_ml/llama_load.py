@@ -21,7 +21,7 @@ _LOCK = threading.RLock()  # both swaps below may be held while one model loads
 
 
 @contextmanager
-def _without_extra_buffers():
+def without_extra_buffers():
     import llama_cpp.llama as llama_module
     low = llama_module.llama_cpp
     original = low.llama_model_default_params
@@ -72,7 +72,7 @@ def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, streams: in
         with _streams(streams):
             if os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1":
                 return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
-            with _without_extra_buffers():
+            with without_extra_buffers():
                 return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
     except (ValueError, RuntimeError) as exc:
         raise MmluMlError(f"llama.cpp cannot load {path} ({str(exc).splitlines()[0][:160]}); "

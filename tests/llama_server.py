@@ -3,14 +3,13 @@
 Use it from a test module with `from llama_server import gemma_path, llama_server  # noqa: F401`.
 
 Run as a script, this file is `python -m llama_cpp.server` with llama.cpp's extra weight buffers (AMX and
-CPU repacking) turned off: on the Firecracker VMs these tests run on, the CPU reports AMX but its
-`ldtilecfg` faults, and llama-cpp-python 0.3.36 segfaults on its first decode. In-process models built
-under `no_extra_buffers()` run the same plain kernels, so both sides of a comparison compute alike.
+CPU repacking) turned off, as mmlu_ml/llama_load.py loads every in-process model: on the Firecracker VMs these
+tests run on, the CPU reports AMX but its `ldtilecfg` faults, and llama-cpp-python 0.3.36 segfaults on its
+first decode. So both sides of a comparison run the same plain kernels.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -26,25 +25,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GEMMA = "gemma-3-270m-q4_k_m"
 SEED = 1234
-
-
-@contextlib.contextmanager
-def no_extra_buffers():
-    """While inside, llama_cpp.Llama loads weights without llama.cpp's extra buffer types (AMX, repack)."""
-    import llama_cpp.llama_cpp as lib
-
-    original = lib.llama_model_default_params
-
-    def plain():
-        params = original()
-        params.use_extra_bufts = False
-        return params
-
-    lib.llama_model_default_params = plain
-    try:
-        yield
-    finally:
-        lib.llama_model_default_params = original
 
 
 def free_port() -> int:
@@ -128,7 +108,9 @@ def llama_server(gemma_path, tmp_path_factory):
 
 
 if __name__ == "__main__":  # the server process itself
-    with no_extra_buffers():
+    from mmlu_ml.llama_load import without_extra_buffers
+
+    with without_extra_buffers():
         from llama_cpp.server.__main__ import main
 
         main()

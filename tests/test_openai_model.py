@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from llama_server import GEMMA, SEED, gemma_path, llama_server, no_extra_buffers  # noqa: F401 (fixtures)
+from llama_server import GEMMA, SEED, gemma_path, llama_server  # noqa: F401 (fixtures)
 from mmlu_ml import mmlu
 from mmlu_ml.backends import MODELS, load
 from mmlu_ml.backends.openai_model import NoLetter, OpenAIModel
@@ -38,8 +38,7 @@ def mmlu5_blocks(mmlu_dir, per_subject: int) -> list[tuple[str, list[str]]]:
 @pytest.fixture(scope="module")
 def in_process(gemma_path):  # noqa: F811
     cls = load(MODELS, "llamacpp", "model")
-    with no_extra_buffers():  # the same kernels as the server (see llama_server.py)
-        return cls(str(gemma_path), None, n_ctx=2048, seed=SEED)
+    return cls(str(gemma_path), None, n_ctx=2048, seed=SEED)  # plain kernels, as the server (llama_server.py)
 
 
 @pytest.fixture(autouse=True)
