@@ -114,7 +114,7 @@ def evaluate_case(shared: Path, work: Path, kills: int, rng: random.Random, cach
     subjects = "astronomy,virology,marketing,sociology,philosophy,college_physics"
     env = {**os.environ}
     common = ["evaluate", "--source", shared / "mmlu", "--model", "llamacpp:gemma-3-270m-q4_k_m",
-              "--protocol", "mmlu5", "--languages", "en", "--subjects", subjects, "--limit", "4"]
+              "--protocol", "mmlu5", "--languages", "en", "--subjects", subjects, "--limit", "24"]
     # models are shared (joined once); responses are per run, so the clean run really computes
     import shutil
     for name in ("killed", "clean"):
