@@ -269,7 +269,8 @@ class LlamaCppModel:
         and to MIN_ROWS rows in all; logits only after each member's own last token (their batch indices returned).
         Padding cells are removed after, and with `keep_cells` False the members' own cells too."""
         lib = self._lib
-        width = max(max(len(m) for m in members), -(-min_rows // len(members)))
+        # (never past the context's last cell: a prompt that nearly fills it keeps a short decode instead)
+        width = max(max(len(m) for m in members), min(-(-min_rows // len(members)), self.n_ctx - start))
         n = width * len(members)
         batch = lib.llama_batch_init(n, 0, 1)
         try:
