@@ -64,7 +64,7 @@ def _streams(n: int):
 
 def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, streams: int = 1, **kwargs):
     """A `llama_cpp.Llama` for `path`; MmluMlError when llama.cpp cannot load it. With `streams` > 1 the context
-    holds that many sequences, each with its own `n_ctx` cells."""
+    holds that many sequences, each with its own `n_ctx` cells (rounded up to a multiple of 256 by llama.cpp)."""
     from llama_cpp import Llama
     threads = n_threads or min(os.cpu_count() or 2, 8)
     n_ctx *= max(streams, 1)

@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT
 from mmlu_ml import assets, mmlu, prompts
 from mmlu_ml.backends.llamacpp_model import LlamaCppModel, _log_softmax, decode_groups
+from mmlu_ml.errors import MmluMlError
 from mmlu_ml.llama_load import load_llama
 from mmlu_ml.evaluate import run_evaluate
 from mmlu_ml.languages import load
@@ -51,7 +52,7 @@ def test_prefix_reuse_agrees_with_naive_evaluation(gemma, mmlu_dir):
         gemma.reuse_prefix = True
     naive_tokens = gemma.evaluated_tokens - before
     assert len(ours) == len(naive) == 10 and not any(isinstance(r, Exception) for r in ours + naive)
-    assert ours == naive  # bit for bit: every token's cells and matrix kernel are those of a naive run
+    assert ours == naive  # bit for bit: every token's cells, and its kernels on this model, as in a naive run
     # real probabilities over the letters, not constants
     assert all(-20 < v < 0 for r in ours for v in r.values()) and len({round(r["A"], 4) for r in ours}) > 1
     # token floor: each prefix once plus each question's own tokens; naive pays the prefix every time
@@ -84,6 +85,17 @@ def test_questions_scored_together_equal_one_at_a_time_bit_for_bit(gemma, mmlu_d
     tok = lambda text: len(gemma._tokens(text))  # noqa: E731
     floor = tok(prefix) + sum(tok(prefix + s) - tok(prefix) for s in suffixes)
     assert floor <= together_tokens <= 1.15 * floor
+
+
+def test_a_tokenizer_failure_stays_in_its_slot(gemma):
+    out = gemma.letter_logprobs("Question:", [" one?\nAnswer:", " bad \ud800?\nAnswer:", " two?\nAnswer:"], LETTERS)
+    assert isinstance(out[1], Exception) and isinstance(out[0], dict) and isinstance(out[2], dict)
+
+
+def test_stream_count_out_of_range_is_refused(gemma_path, monkeypatch):
+    monkeypatch.setenv("MMLU_ML_LLAMA_STREAMS", "8")
+    with pytest.raises(MmluMlError, match="MMLU_ML_LLAMA_STREAMS must be a whole number from 1 to 7"):
+        LlamaCppModel(NAME, ROOT / "cache", n_ctx=256)
 
 
 def test_decode_groups_are_sorted_runs_within_limits():

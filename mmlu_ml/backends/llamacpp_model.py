@@ -9,8 +9,10 @@ subject and each question costs only its own tokens. Next-token logits are read 
 A decode costs about 20 tokens' worth on top of its tokens (bench/decode_layout.py), so a chunk of questions is
 scored several per decode: each question in its own KV stream, which holds a copy of the shared prefix. A stream
 numbers its cells from 0 like a lone run, so every question's cells sit exactly where a one-at-a-time (or naive)
-evaluation puts them and its log-probabilities are the same, bit for bit. In one shared stream they would not be:
-llama.cpp sums attention in groups of 16 cells, and a batch-mate's cells shift those groups (BENCHMARKS.md).
+evaluation puts them and its log-probabilities are the same, bit for bit (tested for the packaged K-quant models;
+another quantization may take another kernel for several output rows than for one). In one shared stream they
+would not be: llama.cpp sums attention in groups of 16 cells (AVX-512), and a batch-mate's cells shift those
+groups (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ STREAMS = 4  # questions per decode at most (MMLU_ML_LLAMA_STREAMS); each stream
 DECODE_OVERHEAD = 20  # one llama_decode's fixed cost in tokens: ~130 ms against ~6.5 ms a token on 2 cores
 # llama.cpp (ggml 0.25) multiplies quantized weights with another kernel, rounding differently, in decodes of
 # fewer than 8 tokens. Every prompt decode is padded to at least that, so a token's result never depends on how
-# its prompt was cut into decodes (padding comes after the tokens that matter, which never attend to it).
+# its prompt was cut into decodes (padding comes after the tokens that matter, which never attend to it). The last
+# layer runs on the output rows only, one per question of a group: groups stay under 8 (streams <= MIN_ROWS - 1).
 MIN_ROWS = 8
 
 
@@ -96,13 +99,18 @@ class LlamaCppModel:
         # 8192 holds 5-shot English prompts (the longest, european history, is ~3.1k tokens) and most translations;
         # scripts that tokenize long (bn, te) may need more: MMLU_ML_LLAMA_N_CTX raises it
         n_ctx = n_ctx or int(os.environ.get("MMLU_ML_LLAMA_N_CTX", "8192"))
-        self.streams = max(1, streams or int(os.environ.get("MMLU_ML_LLAMA_STREAMS", STREAMS)))
+        try:
+            self.streams = int(streams or os.environ.get("MMLU_ML_LLAMA_STREAMS", STREAMS))
+        except ValueError:
+            self.streams = 0
+        if not 1 <= self.streams < MIN_ROWS:
+            raise MmluMlError(f"MMLU_ML_LLAMA_STREAMS must be a whole number from 1 to {MIN_ROWS - 1}")
         self.llm = load_llama(
             self.path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512, seed=seed,
             logits_all=False, streams=self.streams,
             swa_full=True)  # sliding-window models (Gemma 3) can be cut back to a prefix only with a full cache
         self.n_ctx = llama_cpp.llama_n_ctx_seq(self.llm._ctx.ctx)  # cells one prompt can use
-        self.n_batch = self.llm.n_batch
+        self.n_batch = min(self.llm.n_batch, llama_cpp.llama_n_ubatch(self.llm._ctx.ctx))  # tokens per decode
         self.prompts_per_call = 4 * self.streams  # enough questions per call for groups of similar length
         self._mem = llama_cpp.llama_get_memory(self.llm._ctx.ctx)
         self._copied: tuple[tuple[int, ...], int] | None = None  # (prefix, streams) the other streams hold
@@ -222,16 +230,21 @@ class LlamaCppModel:
         """Questions sharing `prefix`, several per decode (see the module docstring); one-at-a-time for those that
         cannot be (a letter of several tokens, longer than a decode or the context)."""
         out: list[dict | Exception | None] = [None] * len(suffixes)
-        prompts = [self._tokens(prefix + s) for s in suffixes]
+        prompts: dict[int, list[int]] = {}
         firsts: dict[int, list[int]] = {}
-        for i, (tokens, suffix) in enumerate(zip(prompts, suffixes)):
-            conts = [self._continuation(tokens, prefix + suffix, letter) for letter in letters]
+        for i, suffix in enumerate(suffixes):
+            try:
+                tokens = self._tokens(prefix + suffix)
+                conts = [self._continuation(tokens, prefix + suffix, letter) for letter in letters]
+            except Exception:  # scored alone below, to its own error
+                continue
             if all(len(c) == 1 for c in conts) and len(tokens) < self.n_ctx:
-                firsts[i] = [c[0] for c in conts]
-        shared = min((prompts[i] for i in firsts), key=len, default=[])[:-1]
-        for i in firsts:
-            shared = shared[:_shared_length(shared, prompts[i])]
-        together = [i for i in firsts if len(prompts[i]) - len(shared) <= self.n_batch]
+                prompts[i], firsts[i] = tokens, [c[0] for c in conts]
+        # the prefix's own tokens at most, so every chunk of a subject shares one copy in the streams
+        shared = min(prompts.values(), key=len, default=[])[:-1][:len(self._tokens(prefix))]
+        for tokens in prompts.values():
+            shared = shared[:_shared_length(shared, tokens)]
+        together = [i for i in prompts if len(prompts[i]) - len(shared) <= self.n_batch]
         if len(together) > 1:
             groups = decode_groups([len(prompts[i]) - len(shared) for i in together], self.streams, self.n_batch)
             try:
