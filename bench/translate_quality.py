@@ -31,6 +31,7 @@ from mmlu_ml.records import Question  # noqa: E402
 REFERENCE = ROOT.parent / "shared" / "reference" / "okapi"
 MMLU = ROOT.parent / "shared" / "mmlu"
 FIELDS = ("question", "A", "B", "C", "D")
+DEFAULT_LANGUAGES = ["fr", "de", "zh", "bn", "te"]
 
 
 def _ngrams(text: str, n: int) -> Counter:
@@ -70,9 +71,11 @@ def _csv_rows(split: str, subject: str) -> list[Question]:
     return parse_csv(path.read_text(encoding="utf-8"), subject, split, str(path))
 
 
-def select(languages: list[str], n_strings: int, split: str, spread: bool = False) -> list[dict]:
+def select(languages: list[str], n_strings: int, split: str, spread: bool = False,
+           exclude: frozenset = frozenset()) -> list[dict]:
     """Items {id, field, english, refs {lang: text}, question_id} in a fixed order (see the module doc);
-    `spread`: questions evenly spaced over the length order instead of the shortest (for tuning on dev)."""
+    `spread`: questions evenly spaced over the length order instead of the shortest (for tuning on dev);
+    `exclude`: question ids to leave out (the default sample, for a held-out one)."""
     refs = {}
     for lang in languages:
         for line in (REFERENCE / f"{lang}_{split}.jsonl").read_text(encoding="utf-8").split("\n"):
@@ -91,6 +94,8 @@ def select(languages: list[str], n_strings: int, split: str, spread: bool = Fals
     items: list[dict] = []
     for key in keys:
         q = english[key]
+        if q.id in exclude:
+            continue
         texts = dict(zip(FIELDS, (q.question, *q.choices)))
         for field in FIELDS:
             if protect.is_untranslatable(texts[field]):
@@ -141,7 +146,7 @@ def translate_missing(items: list[dict], lang: str, translator, out_file: Path) 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--languages", default="fr,de,zh,bn,te")
+    ap.add_argument("--languages", default=",".join(DEFAULT_LANGUAGES))
     ap.add_argument("--strings", type=int, default=100)
     ap.add_argument("--split", default="val", choices=["dev", "val"])
     ap.add_argument("--translator", default="local")
@@ -149,6 +154,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cache-dir", default=str(ROOT / "cache"))
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate_quality"))
     ap.add_argument("--spread", action="store_true", help="Questions spread over all lengths, not the shortest.")
+    ap.add_argument("--held-out", action="store_true",
+                    help="Leave out the questions of the default sample (5 languages, 100 strings): prompts tuned on it are checked here.")
     ap.add_argument("--plain", action="store_true", help="The plain prompt measured before any code (baseline).")
     ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
     ap.add_argument("--labels", default=None, metavar="JSON",
@@ -157,11 +164,15 @@ def main(argv=None) -> int:
                     help="A folder holding sacrebleu (pip install --target PATH sacrebleu): compare chrF with it.")
     args = ap.parse_args(argv)
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
-    items = select(languages, args.strings, args.split, args.spread)
+    # The sample is the same whichever languages run: questions Okapi has in the five default ones (and any other asked).
+    sample = DEFAULT_LANGUAGES + [x for x in languages if x not in DEFAULT_LANGUAGES]
+    held_out = frozenset(it["question_id"] for it in select(sample, 100, args.split)) if args.held_out else frozenset()
+    items = select(sample, args.strings, args.split, args.spread, held_out)
     if args.plain:
         use_plain_prompt()
     translator = _translator(args.translator, args.translator_model, Path(args.cache_dir))
-    folder = Path(args.out) / f"{args.translator}{args.tag}" / (args.split + ("-spread" if args.spread else ""))
+    folder = Path(args.out) / f"{args.translator}{args.tag}" / (args.split + ("-spread" if args.spread else "")
+                                                                     + ("-held-out" if args.held_out else ""))
     summary = {"translator": translator.fingerprint(), "split": args.split, "strings": len(items),
                "questions": len({it["question_id"] for it in items}), "languages": {}}
     for lang in languages:

@@ -43,6 +43,7 @@ _LETTER = re.compile(r"[^\W\d_]")  # every letter of any script (and a few other
 _SPECIAL = re.compile(r"[&<>]")
 _SPAN_OPEN = '<span class="notranslate">'
 _SPAN_CLOSE = "</span>"
+_PLACEHOLDER = re.compile(r"\[F(\d+)\]")
 _SPAN_RE = re.compile(r"""<span\s+class\s*=\s*["']notranslate["']\s*>(.*?)</span\s*>""", re.S | re.I)
 
 
@@ -127,6 +128,30 @@ def from_html(markup: str) -> str:
         last = m.end()
     out.append(html.unescape(markup[last:]))
     return "".join(out)
+
+
+def to_placeholders(text: str) -> tuple[str, list[str]] | None:
+    """`text` with its protected spans replaced by [F1], [F2], ... and the spans in that order; None when it
+    has no span, or already holds such a placeholder. For an LLM: it rewrites a formula it can see
+    ("$3!\\cdot 5!$" -> "3!乘以 5!") but carries "[F1]" over (a bare "[1]" it sometimes drops as a citation)."""
+    intervals = _intervals(text)
+    if not intervals or _PLACEHOLDER.search(text):
+        return None
+    out, last = [], 0
+    for k, (s, e) in enumerate(intervals, 1):
+        out += [text[last:s], f"[F{k}]"]
+        last = e
+    out.append(text[last:])
+    return "".join(out), [text[s:e] for s, e in intervals]
+
+
+def from_placeholders(output: str, spans_in_order: list[str]) -> str | None:
+    """`output` with [Fk] replaced by the k-th span; None unless each placeholder is there exactly once and
+    there is no other."""
+    found = _PLACEHOLDER.findall(output)
+    if sorted(found) != sorted(str(k) for k in range(1, len(spans_in_order) + 1)):
+        return None
+    return _PLACEHOLDER.sub(lambda m: spans_in_order[int(m.group(1)) - 1], output)
 
 
 def utf16_len(text: str) -> int:

@@ -59,6 +59,30 @@ def test_chat_template_path(gemma):
     assert chat.fingerprint()["template"] == "override" != gemma.fingerprint()["template"]
 
 
+FORMULAS = "Divide $11$ by the reciprocal of $1815 \\div 11$."
+
+
+def _recording(gemma, monkeypatch, prompts: list, change=lambda reply: reply):
+    real = gemma._generate
+    monkeypatch.setattr(gemma, "_generate", lambda llm, prompt, *a: change(prompts.append(prompt) or real(llm, prompt, *a)))
+
+
+def test_formulas_reach_the_model_as_placeholders_and_come_back_exact(gemma, monkeypatch):
+    prompts: list[str] = []
+    _recording(gemma, monkeypatch, prompts)
+    [out] = gemma.translate([FORMULAS], L["en"], L["fr"])
+    assert prompts[0].endswith("English: Divide [F1] by the reciprocal of [F2].\nFrench:")
+    assert "$11$" in out and "$1815 \\div 11$" in out and "[F" not in out, out
+
+
+def test_a_reply_that_loses_a_placeholder_gives_way_to_the_text_as_is(gemma, monkeypatch):
+    prompts: list[str] = []
+    _recording(gemma, monkeypatch, prompts, change=lambda reply: reply.replace("[F2]", ""))  # a model that drops one
+    [out] = gemma.translate([FORMULAS], L["en"], L["fr"])
+    assert "[F1]" in prompts[0] and prompts[1].endswith(f"English: {FORMULAS}\nFrench:")
+    assert out is None or "[F" not in out
+
+
 def test_loop_guard_stops_a_repeating_model(gemma):
     llm = gemma._load()
     text = gemma._generate(llm, "the cat the cat the cat the cat the cat the cat the cat", [], 300, 1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings, strategies as st
 
 from fake_azure import fake_translate
@@ -73,3 +75,26 @@ def test_untranslatable_means_no_letter_outside_the_spans(text):
     outside = "".join(text[a:b] for a, b in zip(cuts[::2], cuts[1::2]))
     assert protect.is_untranslatable(text) == (not any(ch.isalpha() for ch in outside))
     assert protect.utf16_len(protect.to_html(text)) == len(protect.to_html(text).encode("utf-16-le")) // 2
+
+
+def test_placeholders_carry_spans_through_a_reordering_reply():
+    text = "Divide $11$ by the reciprocal of $1815 \\div 11$."
+    masked, spans = protect.to_placeholders(text)
+    assert masked == "Divide [F1] by the reciprocal of [F2]." and spans == ["$11$", "$1815 \\div 11$"]
+    assert protect.from_placeholders("将 [F1] 除以 [F2] 的倒数。", spans) == "将 $11$ 除以 $1815 \\div 11$ 的倒数。"
+    assert protect.from_placeholders("[F2] 的倒数除 [F1]", spans) == "$1815 \\div 11$ 的倒数除 $11$"
+    for lost in ("将 [F1] 除以倒数。", "将 [F1] 除以 [F2][F2]。", "将 [F1] 除以 [F2] [F3]。", "将 1 除以 2。"):
+        assert protect.from_placeholders(lost, spans) is None, lost
+    assert protect.to_placeholders("No formula here.") is None
+    assert protect.to_placeholders("See [F1] and $x$.") is None  # could not be told from ours
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_placeholder_round_trip_is_exact(text):
+    masked = protect.to_placeholders(text)
+    if masked is None:
+        assert not protect.spans(text) or re.search(r"\[F\d+\]", text)
+        return
+    assert protect.from_placeholders(masked[0], masked[1]) == text
+    assert len(re.findall(r"\[F\d+\]", masked[0])) == len(masked[1]) == len(protect.spans(text))

@@ -3,10 +3,12 @@
 One string per call: a small model keeps ids straight no better than it keeps a JSON object straight, and
 single strings let the few-shot turns (a shared prefix, kept in llama.cpp's KV cache between calls) do the
 work. Greedy decoding, the model's own chat template, an output cap proportional to the input, and a guard
-that stops a repetition loop as soon as it starts. A translation with visible defects (llm_translate.defects:
-a formula or question mark lost, answer words, far too short or long, a loop, English kept) gets one more
-attempt with the task restated beside the text; the attempt with fewer defects is kept, a loop cut back to
-the text before it. What is still wrong is left for the checks to flag, not hidden.
+that stops a repetition loop as soon as it starts. Protected spans (formulas, code, blanks) reach the model
+as placeholders and are put back exactly; a reply that loses one gives way to an attempt on the text as it
+is. A translation with visible defects (llm_translate.defects: a formula or question mark lost, answer words,
+far too short or long, a loop, English kept) gets one more attempt with the task restated beside the text;
+the attempt with fewer defects is kept, a loop cut back to the text before it. What is still wrong is left
+for the checks to flag, not hidden.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from ..llama_load import chat_formatter, load_llama
 from ..languages import Language
 from ..llm_translate import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
                              single_messages, token_budget, trim_loop)
-from .. import llm_examples
+from .. import llm_examples, protect
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 N_CTX = 8192
 RETRY_REPEAT_PENALTY = 1.2
+PLACEHOLDERS = "F1"  # protected spans sent as [F1], [F2]...: a change here changes outputs, so cache keys
 LOOP_GUARD = "g2"  # _repeating_tail's rules: bump when they change (they change outputs, so cache keys)
 
 
@@ -69,7 +72,8 @@ class LocalTranslator:
         return {"backend": "local", "model": self.model_name, "sha256": self.sha256,
                 "runtime": f"llama-cpp-python {llama_cpp.__version__}", "prompt": PROMPT_VERSION,
                 "decoding": {"temperature": 0, "n_ctx": N_CTX, "loop_guard": LOOP_GUARD,
-                             "loop_retry_repeat_penalty": RETRY_REPEAT_PENALTY},
+                             "loop_retry_repeat_penalty": RETRY_REPEAT_PENALTY,
+                             "placeholders": PLACEHOLDERS, "protect": protect.VERSION},
                 "template": "override" if self.chat_template else "model"}
 
     def _load(self):
@@ -115,22 +119,36 @@ class LocalTranslator:
                                     stop=stop, stopping_criteria=guard)
         return out["choices"][0]["text"]
 
+    def _attempt(self, llm, text: str, source: Language, target: Language, insist: bool = False,
+                 penalty: float = 1.0) -> str:
+        prompt, stop = self._prompt(text, source, target, insist)
+        budget = token_budget(len(llm.tokenize(text.encode("utf-8"), add_bos=False)), target)
+        return clean_single(self._generate(llm, prompt, stop, budget, penalty), text)
+
+    def _masked_attempt(self, llm, text: str, source: Language, target: Language) -> str | None:
+        """The text sent with its protected spans as [F1], [F2], ... (protect.to_placeholders), put back
+        after; None when it has no span or the model dropped or repeated a placeholder."""
+        masked = protect.to_placeholders(text)
+        if masked is None:
+            return None
+        return protect.from_placeholders(self._attempt(llm, masked[0], source, target), masked[1])
+
     def translate_one(self, text: str, source: Language, target: Language) -> str | None:
         if keep_as_is(text):
             return text
         llm = self._load()
-        prompt, stop = self._prompt(text, source, target)
-        n_source = len(llm.tokenize(text.encode("utf-8"), add_bos=False))
-        budget = token_budget(n_source, target)
-        first = clean_single(self._generate(llm, prompt, stop, budget, 1.0), text)
+        # Formulas, code and blanks go as placeholders: the model cannot rewrite or solve what it cannot see.
+        # Where it drops one, the text goes as it is.
+        first = self._masked_attempt(llm, text, source, target)
+        if first is None:
+            first = self._attempt(llm, text, source, target)
         wrong = defects(first, text, target) if first.strip() else ["empty"]
         if not wrong:
             return first
         # One more attempt, the task restated beside the text (and a repetition penalty after a loop); the
         # attempt with fewer visible defects wins, the first on a tie; what still loops is cut back.
-        prompt, stop = self._prompt(text, source, target, insist=True)
         penalty = RETRY_REPEAT_PENALTY if "loop" in wrong else 1.0
-        second = clean_single(self._generate(llm, prompt, stop, budget, penalty), text)
+        second = self._attempt(llm, text, source, target, insist=True, penalty=penalty)
         wrong2 = defects(second, text, target) if second.strip() else ["empty"]
         result = second if len(wrong2) < len(wrong) else first
         result = trim_loop(result, text)
