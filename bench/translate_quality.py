@@ -109,7 +109,8 @@ def select(languages: list[str], n_strings: int, split: str, spread: bool = Fals
 
 def use_plain_prompt() -> None:
     """The `local` translator as first measured, before any of its code: one plain instruction, no examples,
-    no second attempt, formulas and quantities sent like any text (the loop guard's early stop stays)."""
+    no second attempt, formulas and quantities sent like any text, no placeholders (the loop guard's early stop
+    stays)."""
     from mmlu_ml import llm_examples, llm_translate
     from mmlu_ml.backends import local_translator
     llm_examples.TRANSLATED.clear()
@@ -118,6 +119,7 @@ def use_plain_prompt() -> None:
     local_translator.instructions = llm_translate.instructions
     local_translator.defects = lambda *args: []
     local_translator.keep_as_is = lambda text: False
+    local_translator.LocalTranslator._masked_attempt = lambda *args: None  # formulas sent as they are
 
 
 def _translator(name: str, model: str | None, cache_dir: Path):
