@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "translate_quality"))
     ap.add_argument("--spread", action="store_true", help="Questions spread over all lengths, not the shortest.")
     ap.add_argument("--held-out", action="store_true",
-                    help="Leave out the questions of the default sample (5 languages, 100 strings): prompts tuned on it are checked here.")
+                    help="Leave out the questions of the default sample (100 strings): a check for what was tuned on it.")
     ap.add_argument("--plain", action="store_true", help="The plain prompt measured before any code (baseline).")
     ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
     ap.add_argument("--labels", default=None, metavar="JSON",
@@ -166,7 +166,7 @@ def main(argv=None) -> int:
                     help="A folder holding sacrebleu (pip install --target PATH sacrebleu): compare chrF with it.")
     args = ap.parse_args(argv)
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
-    # The sample is the same whichever languages run: questions Okapi has in the five default ones (and any other asked).
+    # The same sample whichever languages run: questions Okapi has in the five default ones (and any other asked).
     sample = DEFAULT_LANGUAGES + [x for x in languages if x not in DEFAULT_LANGUAGES]
     held_out = frozenset(it["question_id"] for it in select(sample, 100, args.split)) if args.held_out else frozenset()
     items = select(sample, args.strings, args.split, args.spread, held_out)
