@@ -39,20 +39,23 @@ def _ngrams(text: str, n: int) -> Counter:
     return Counter(s[i:i + n] for i in range(len(s) - n + 1))
 
 
-def chrf(hypotheses: list[str], references: list[str], order: int = 6, beta: float = 2.0) -> float:
-    """Corpus chrF (0-100), sacrebleu's default: per-order hyp/ref/match counts summed over the corpus (a
-    segment's hypothesis n-grams count only where its reference has n-grams of that order), precision and
-    recall averaged over the orders present in both, then F-beta of the averages."""
-    stats = [[0, 0, 0] for _ in range(order)]  # hyp, ref, match
-    for hyp, ref in zip(hypotheses, references, strict=True):
-        for n in range(1, order + 1):
-            h, r = _ngrams(hyp, n), _ngrams(ref, n)
-            stats[n - 1][0] += sum(h.values()) if r else 0
-            stats[n - 1][1] += sum(r.values())
-            stats[n - 1][2] += sum((h & r).values())
+def segment_stats(hypothesis: str, reference: str, order: int = 6) -> list[int]:
+    """One segment's chrF counts: hypothesis, reference and matching n-grams for n = 1..order (a hypothesis'
+    n-grams count only where its reference has n-grams of that order, as in sacrebleu)."""
+    stats = []
+    for n in range(1, order + 1):
+        h, r = _ngrams(hypothesis, n), _ngrams(reference, n)
+        stats += [sum(h.values()) if r else 0, sum(r.values()), sum((h & r).values())]
+    return stats
+
+
+def chrf_of_stats(stats, beta: float = 2.0) -> float:
+    """Corpus chrF (0-100) from summed segment counts: precision and recall averaged over the orders present
+    in both hypothesis and reference, then F-beta of the averages."""
     precision = recall = 0.0
     effective = 0
-    for n_hyp, n_ref, n_match in stats:
+    for k in range(0, len(stats), 3):
+        n_hyp, n_ref, n_match = stats[k:k + 3]
         if n_hyp and n_ref:
             effective += 1
             precision += n_match / n_hyp
@@ -62,6 +65,27 @@ def chrf(hypotheses: list[str], references: list[str], order: int = 6, beta: flo
     precision, recall = precision / effective, recall / effective
     factor = beta ** 2
     return 100 * (1 + factor) * precision * recall / (factor * precision + recall) if precision + recall else 0.0
+
+
+def chrf(hypotheses: list[str], references: list[str], order: int = 6, beta: float = 2.0) -> float:
+    """Corpus chrF, sacrebleu's default: segment counts summed over the corpus before the F-score."""
+    totals = [0] * (3 * order)
+    for hyp, ref in zip(hypotheses, references, strict=True):
+        totals = [a + b for a, b in zip(totals, segment_stats(hyp, ref, order))]
+    return chrf_of_stats(totals, beta)
+
+
+def chrf_interval(hypotheses: list[str], references: list[str], resamples: int = 1000, seed: int = 0,
+                  level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of corpus chrF over segments: how much the score owes to which strings
+    happen to be in the sample (a fixed seed, so the interval is reproducible)."""
+    import numpy as np
+    stats = np.array([segment_stats(h, r) for h, r in zip(hypotheses, references, strict=True)], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(stats), size=(resamples, len(stats)))
+    scores = np.sort([chrf_of_stats(stats[p].sum(axis=0).tolist()) for p in picks])
+    tail = (1 - level) / 2
+    return float(np.quantile(scores, tail)), float(np.quantile(scores, 1 - tail))
 
 
 @functools.lru_cache(maxsize=None)
@@ -182,7 +206,8 @@ def main(argv=None) -> int:
         hyps = [outputs[it["id"]]["output"] or "" for it in items]
         refs = [it["refs"][lang] for it in items]
         copy = [it["english"] for it in items]
-        row = {"chrf": round(chrf(hyps, refs), 1), "copy_english_chrf": round(chrf(copy, refs), 1),
+        row = {"chrf": round(chrf(hyps, refs), 1), "chrf_95": [round(x, 1) for x in chrf_interval(hyps, refs)],
+               "copy_english_chrf": round(chrf(copy, refs), 1),
                "failed": sum(1 for it in items if outputs[it["id"]]["output"] is None),
                "seconds_per_string": round(sum(outputs[it["id"]]["seconds"] for it in items) / len(items), 2)}
         row.update(flag_rates(items, outputs, lang))
