@@ -8,8 +8,9 @@ with nothing to translate (numbers, formulas: protect.is_untranslatable) are lef
 them. Questions are added until at least --strings strings are in. Outputs go to
 results/bench/translate_quality/<translator>/<lang>.jsonl as they come, so a killed run resumes.
 chrF is our own implementation of sacrebleu's default CHRF (char order 6, word order 0, beta 2, whitespace
-removed, corpus statistics summed before the F-score); `--check-sacrebleu PATH` compares it with sacrebleu
-imported from PATH. Tune prompts on --split dev, measure on val.
+removed, corpus statistics summed before the F-score), with a 95% bootstrap interval over the strings
+(`chrf_95`); `--check-sacrebleu PATH` compares it with sacrebleu imported from PATH. Tune prompts on
+--split dev, measure on val.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def chrf_interval(hypotheses: list[str], references: list[str], resamples: int =
     stats = np.array([segment_stats(h, r) for h, r in zip(hypotheses, references, strict=True)], dtype=np.int64)
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(stats), size=(resamples, len(stats)))
-    scores = np.sort([chrf_of_stats(stats[p].sum(axis=0).tolist()) for p in picks])
+    scores = [chrf_of_stats(stats[p].sum(axis=0).tolist()) for p in picks]
     tail = (1 - level) / 2
     return float(np.quantile(scores, tail)), float(np.quantile(scores, 1 - tail))
 
