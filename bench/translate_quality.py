@@ -153,18 +153,25 @@ def _translator(name: str, model: str | None, cache_dir: Path):
 
 
 def translate_missing(items: list[dict], lang: str, translator, out_file: Path) -> dict[str, dict]:
-    """Outputs by item id, translating (and appending) only the items not yet in `out_file`."""
+    """Outputs by item id, translating (and appending) only the items not yet in `out_file`. Short options go
+    with their question and its translation where the translator asks for that, as the stage sends them."""
     from tqdm import tqdm
+    from mmlu_ml import in_context
     from mmlu_ml.languages import load as load_languages
     from mmlu_ml.records import Appender, read_jsonl
     table = load_languages()
     done = {r["id"]: r for r in read_jsonl(out_file)} if out_file.exists() else {}
     todo = [it for it in items if it["id"] not in done]
-    target = table.languages["zh" if lang == "zh" else lang]
+    target = table.languages[lang]
+    english = {it["id"]: it["english"] for it in items}
+    words = getattr(translator, "context_words", 0)
     with Appender(out_file) as app:
         for it in tqdm(todo, desc=f"{translator.name} {lang}", unit="str", file=sys.stderr):
             start = time.perf_counter()
-            [text] = translator.translate([it["english"]], table.languages["en"], target)
+            text, question = it["english"], done.get(f"{it['question_id']}:question", {}).get("output")
+            if it["field"] != "question" and question and in_context.wants_context(text, words):
+                text = in_context.encode(text, english[f"{it['question_id']}:question"], question)
+            [text] = translator.translate([text], table.languages["en"], target)
             row = {"id": it["id"], "output": text, "seconds": round(time.perf_counter() - start, 3)}
             app.append(row)
             done[it["id"]] = row

@@ -56,13 +56,15 @@ def insisting(text: str, target: Language) -> str:
     return f"Translate into {language_name(target)}, completely, without answering or explaining:\n{text}"
 
 
-def single_messages(text: str, source: Language, target: Language, insist: bool = False) -> list[dict]:
+def single_messages(text: str, source: Language, target: Language, insist: bool = False,
+                    context: tuple[str, str] | None = None) -> list[dict]:
     """System instructions, the language's few-shot turns, then the text (restated as a task if `insist`).
-    Only the last turn depends on the text, so llama.cpp reuses the rest from its KV cache."""
+    `context` (a source text and its translation: an option's question) goes in as one more exchange just
+    before the text. Only the last turns depend on the text, so llama.cpp reuses the rest from its KV cache."""
     messages = [{"role": "system", "content": instructions(source, target, batch=False)}]
-    if source.code == "en":
-        for english, translated in llm_examples.pairs(target.code):
-            messages += [{"role": "user", "content": english}, {"role": "assistant", "content": translated}]
+    pairs = list(llm_examples.pairs(target.code)) if source.code == "en" else []
+    for english, translated in pairs + ([context] if context else []):
+        messages += [{"role": "user", "content": english}, {"role": "assistant", "content": translated}]
     messages.append({"role": "user", "content": insisting(text, target) if insist else text})
     return messages
 

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from . import backends, cache as cache_mod, languages as languages_mod, mmlu, paths, protect
+from . import backends, cache as cache_mod, in_context, languages as languages_mod, mmlu, paths, protect
 from .errors import MmluMlError
 from .languages import Language
 from .pacing import Pacer, pack
@@ -44,7 +44,9 @@ class Translator(Protocol):
 
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]: ...
 
-    # Optional: preflight() raises MmluMlError when nothing could be sent (a missing key);
+    # Optional: context_words = N: options of at most N words come as in_context units (the option with its
+    # question and the question's translation), sent after the questions;
+    # preflight() raises MmluMlError when nothing could be sent (a missing key);
     # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
     # usage() -> {"requests": int, "billed_chars": int}, cumulative for the calling thread, which the
     # stage reads around each call in its worker thread to charge every batch exactly (default: 1, 0).
@@ -77,11 +79,11 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     tr = cls(translator_model, cache_dir, concurrency=concurrency) if foreign else None
     measure = getattr(tr, "request_chars", len)
     distinct = plan.all_distinct()
-    sizes = _Memo(measure)  # measured as the strings are packed, while earlier requests are in flight
+    sizes = _Memo(lambda t: measure(in_context.text_of(t)))  # measured as strings are packed, requests in flight
     copied = _Memo(protect.is_untranslatable).__getitem__  # judged once per string, for every language
     db_path = cache_dir / "translations.sqlite"
 
-    if dry_run:
+    if dry_run:  # options in context (context_words) count as plain strings: units need their questions back
         db = cache_mod.Cache(db_path, "translations") if foreign and db_path.exists() else None
         rows = []
         for lang in langs:
@@ -150,50 +152,77 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     sizing and packing run chunk by chunk while requests are in flight, so the first request leaves at once."""
     started = time.monotonic()
     fingerprint = tr.fingerprint()
-    texts = {split: list(dict.fromkeys(plan.strings(split))) for split in plan.splits}
+    words = getattr(tr, "context_words", 0) if db is not None else 0
+
+    def in_context_option(text: str) -> bool:
+        return bool(words) and in_context.wants_context(text, words) and not copied(text)
+
+    key_of = {}  # (question, option) -> the string an option in context is translated as
+    texts = {split: list(dict.fromkeys(
+        [t for q in plan.questions[split] for t in (q.question, *(c for c in q.choices if not in_context_option(c)))]
+        + (plan.instruction_strings() if split == plan.splits[0] else []))) for split in plan.splits}
     done: dict[str, str] = {}
     if db is None:  # identity: nothing to pay
         done = {t: t for split in plan.splits for t in texts[split]}
-    owned: dict[str, list[str]] = {split: [] for split in plan.splits}  # a string belongs to its first split
-    seen: set[str] = set()
-    for split in plan.splits:
-        for t in texts[split]:
-            if t not in seen and t not in done:
-                seen.add(t)
-                owned[split].append(t)
     todo: dict[str, list[str]] = {split: [] for split in plan.splits}  # what was actually sent, per split
     keys: dict[str, str] = {}
     cost = {split: {"requests": 0, "billed_chars": 0, "end": started} for split in plan.splits}
     failed: set[str] = set()
     errors: list[str] = []
-    bar = _Bar(total=len(seen), desc=f"{lang.code} ({tr.name})")
+    seen: set[str] = set()
+    bar = _Bar(total=0, desc=f"{lang.code} ({tr.name})")
 
-    def batches():
-        """(split, batch) in order: each chunk of a split's strings copied, looked up in the cache, or packed."""
+    def send(new: dict[str, list[str]]) -> None:
+        """Look up, copy or send the strings of `new` (per split) not yet seen; a string belongs to its first split."""
+        owned: dict[str, list[str]] = {split: [] for split in plan.splits}
         for split in plan.splits:
-            def sizes_to_send():
-                for at in range(0, len(owned[split]), LOOKUP_CHUNK):
-                    chunk = owned[split][at:at + LOOKUP_CHUNK]
-                    fresh = []
-                    for t in chunk:
-                        if copied(t):
-                            done[t] = t  # nothing to translate: copied, never paid for
-                        else:
-                            fresh.append(t)
-                    chunk_keys = cache_keys(fingerprint, lang, fresh)
-                    keys.update(chunk_keys)
-                    hits = _lookup(db, chunk_keys, fresh)
-                    done.update(hits)
-                    bar.skip(len(chunk) - len(fresh) + len(hits))
-                    for t in fresh:
-                        if t not in hits:
-                            todo[split].append(t)
-                            yield sizes[t]
-            for idx in pack(sizes_to_send(), tr.max_items, tr.max_chars):
-                yield split, [todo[split][i] for i in idx]
+            for t in new[split]:
+                if t not in seen and t not in done:
+                    seen.add(t)
+                    owned[split].append(t)
+        bar.grow(sum(map(len, owned.values())))
+
+        def batches():
+            """(split, batch) in order: each chunk of a split's strings copied, looked up in the cache, or packed."""
+            for split in plan.splits:
+                start = len(todo[split])
+
+                def sizes_to_send():
+                    for at in range(0, len(owned[split]), LOOKUP_CHUNK):
+                        chunk = owned[split][at:at + LOOKUP_CHUNK]
+                        fresh = []
+                        for t in chunk:
+                            if copied(t):
+                                done[t] = t  # nothing to translate: copied, never paid for
+                            else:
+                                fresh.append(t)
+                        chunk_keys = cache_keys(fingerprint, lang, fresh)
+                        keys.update(chunk_keys)
+                        hits = _lookup(db, chunk_keys, fresh)
+                        done.update(hits)
+                        bar.skip(len(chunk) - len(fresh) + len(hits))
+                        for t in fresh:
+                            if t not in hits:
+                                todo[split].append(t)
+                                yield sizes[t]
+                for idx in pack(sizes_to_send(), tr.max_items, tr.max_chars):
+                    yield split, [todo[split][start + i] for i in idx]
+
+        _send(tr, batches(), sizes, keys, english, lang, db, pacer, concurrency, done, failed, errors, cost, bar)
 
     try:
-        _send(tr, batches(), sizes, keys, english, lang, db, pacer, concurrency, done, failed, errors, cost, bar)
+        send(texts)
+        if words:  # short options after their questions, which they carry with their translations
+            units = {split: [] for split in plan.splits}
+            for split in plan.splits:
+                for q in plan.questions[split]:
+                    for c in q.choices:
+                        if in_context_option(c) and q.question in done:
+                            key_of[q.question, c] = in_context.encode(c, q.question, done[q.question])
+                            units[split].append(key_of[q.question, c])
+                units[split] = list(dict.fromkeys(units[split]))
+                texts[split] += units[split]
+            send(units)
     finally:
         bar.close()
     rows = []
@@ -204,16 +233,18 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
         chars = {"sent": sum(sizes[t] for t in todo[split]), "cached": sum(sizes[t] for t in reused),
                  "billed": cost[split]["billed_chars"]}
         bad = {t for t in texts[split] if t in failed}
+        stuck = [q.id for q in plan.questions[split]  # a question whose translation failed leaves its options unsent
+                 if any(in_context_option(c) and (q.question, c) not in key_of for c in q.choices)]
         counts = {"questions": len(plan.questions[split]), "strings": len(plan.strings(split)),
                   "distinct": len(texts[split]), "untranslatable": len(kept),
                   "failed": len(bad)}
         row = {"language": lang.code, "split": split, "strings": counts["strings"], "distinct": len(texts[split]),
                "sent": len(todo[split]), "chars": chars, "requests": cost[split]["requests"], "failed": len(bad),
-               "flagged": [], "failed_ids": _ids_of(plan, split, bad), "error": errors[0] if errors else None}
+               "flagged": [], "failed_ids": _ids_of(plan, split, bad, key_of), "error": errors[0] if errors else None}
         rows.append(row)
-        if bad:
+        if bad or stuck:
             continue  # never write a split with a string missing: the re-run sends only these
-        questions = translated_questions(plan, split, lang, done)
+        questions = translated_questions(plan, split, lang, done, key_of)
         checks = _checks(plan.questions[split], questions, lang) if run_checks else {"skipped": "identity"}
         row["flagged"] = list(checks.get("failed", []))
         write_split(out, tr.name, lang, split, questions,
@@ -314,6 +345,13 @@ class _Bar:
     def __init__(self, total: int, desc: str):
         self.total, self.desc, self.bar, self.chars, self.skipped, self.shown = total, desc, None, 0, 0, 0
 
+    def grow(self, strings: int) -> None:
+        """More strings to come (options in context, known once their questions are back)."""
+        self.total += strings
+        if self.bar is not None:
+            self.bar.total = self.total
+            self.bar.refresh()
+
     def skip(self, strings: int) -> None:
         """Strings that need no request (cached or copied): counted toward the total, shown with the next update."""
         self.skipped += strings
@@ -337,8 +375,8 @@ def _usage(tr) -> dict:
     return tr.usage() if hasattr(tr, "usage") else {}
 
 
-def _ids_of(plan: Plan, split: str, bad: set[str]) -> list[str]:
-    ids = [q.id for q in plan.questions[split] if bad & {q.question, *q.choices}]
+def _ids_of(plan: Plan, split: str, bad: set[str], key_of: dict) -> list[str]:
+    ids = [q.id for q in plan.questions[split] if bad & {q.question, *(key_of.get((q.question, c), c) for c in q.choices)}]
     if bad & set(plan.instruction_strings()):
         ids.append("instructions")
     return ids[:10]

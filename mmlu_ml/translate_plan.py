@@ -53,9 +53,14 @@ class Plan:
         return list(dict.fromkeys(s for split in self.splits for s in self.strings(split)))
 
 
-def translated_questions(plan: Plan, split: str, lang: Language, done: dict[str, str]) -> list[Question]:
+def translated_questions(plan: Plan, split: str, lang: Language, done: dict[str, str],
+                         key_of: dict | None = None) -> list[Question]:
+    """The split's questions in `lang`; `key_of` maps (question, option) to the string an option in context
+    was sent as (mmlu_ml.in_context), other options being looked up as they are."""
+    key_of = key_of or {}
     return [Question(subject=q.subject, split=q.split, index=q.index, question=done[q.question],
-                     choices=tuple(done[c] for c in q.choices), answer=q.answer, language=lang.code)
+                     choices=tuple(done[key_of.get((q.question, c), c)] for c in q.choices), answer=q.answer,
+                     language=lang.code)
             for q in plan.questions[split]]
 
 

@@ -7,13 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from conftest import ROOT
-from mmlu_ml import assets
+from conftest import ROOT, write_csv
+from mmlu_ml import assets, in_context
 from mmlu_ml.backends.local_translator import LocalTranslator, _repeating_tail
+from mmlu_ml.cache import Cache
 from mmlu_ml.errors import MmluMlError
 from mmlu_ml.languages import load
 from mmlu_ml.llm_translate import PROMPT_VERSION
-from mmlu_ml.translate import run_translate
+from mmlu_ml.translate import TranslationFailed, run_translate
 
 L = load().languages
 GEMMA = "gemma-3-270m-q4_k_m"
@@ -81,6 +82,79 @@ def test_a_reply_that_loses_a_placeholder_gives_way_to_the_text_as_is(gemma, mon
     [out] = gemma.translate([FORMULAS], L["en"], L["fr"])
     assert "[F1]" in prompts[0] and prompts[1].endswith(f"English: {FORMULAS}\nFrench:")
     assert out is None or "[F" not in out
+
+
+QUESTION = ("Which planet is closest to the Sun?", "Quelle planète est la plus proche du Soleil ?")
+
+
+def test_a_short_option_goes_after_its_question_and_its_translation(gemma, monkeypatch):
+    prompts: list[str] = []
+    _recording(gemma, monkeypatch, prompts)
+    gemma.translate([in_context.encode("Mercury", *QUESTION)], L["en"], L["fr"])
+    assert prompts[0].endswith(f"English: {QUESTION[0]}\nFrench: {QUESTION[1]}\n\nEnglish: Mercury\nFrench:")
+    prompts.clear()
+    gemma.translate(["Mercury"], L["en"], L["fr"])
+    assert QUESTION[0] not in prompts[0] and prompts[0].endswith("English: Mercury\nFrench:")
+
+
+def test_an_option_whose_reply_in_context_is_empty_is_translated_alone(gemma, monkeypatch):
+    prompts: list[str] = []
+    _recording(gemma, monkeypatch, prompts, change=lambda reply: "" if len(prompts) == 1 else reply)
+    [out] = gemma.translate([in_context.encode("Mercury", *QUESTION)], L["en"], L["fr"])
+    assert QUESTION[1] in prompts[0] and QUESTION[1] not in prompts[1] and prompts[1].endswith("English: Mercury\nFrench:")
+    assert out is None or out.strip()
+
+
+def _planets(tmp_path):
+    source = tmp_path / "mmlu"
+    write_csv(source / "dev" / "astronomy_dev.csv", [
+        [QUESTION[0], "Mercury", "Venus", "Mars", "The largest planet of them all", "A"],
+        ["Which metal is liquid at room temperature?", "Mercury", "Iron", "Copper", "Gold", "A"]])
+    (tmp_path / "cache" / "models").mkdir(parents=True)
+    (tmp_path / "cache" / "models" / f"{GEMMA}.gguf").symlink_to(assets.resolve(GEMMA, ROOT / "cache"))
+    return dict(source=str(source), languages="fr", subjects="astronomy", splits="dev", limit=None,
+                cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="local", translator_model=GEMMA,
+                concurrency=1, chars_per_hour=10**9, price_per_million=10.0, dry_run=False, strict=False)
+
+
+def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
+    args = _planets(tmp_path)
+    prompts: list[str] = []
+    real = LocalTranslator._generate
+    monkeypatch.setattr(LocalTranslator, "_generate", lambda self, llm, prompt, *a: prompts.append(prompt) or real(self, llm, prompt, *a))
+    run_translate(**args)
+    last_turn = [p.rsplit("\n\nEnglish: ", 2) for p in prompts]
+    mercury = [turns[-2] for turns in last_turn if turns[-1] == "Mercury\nFrench:"]
+    assert sorted(m.split("\n")[0] for m in mercury) == sorted([QUESTION[0], "Which metal is liquid at room temperature?"])
+    long_option = [turns for turns in last_turn if turns[-1].startswith("The largest planet")]
+    assert long_option and all("Which" not in turns[-2] for turns in long_option)  # 6 words: sent alone
+    manifest = json.loads((tmp_path / "out" / "translations" / "local" / "fr" / "dev.manifest.json").read_text())
+    assert manifest["counts"]["distinct"] == 2 + 8 + 2  # questions, options in context (Mercury twice), prompt lines
+    assert len(Cache(tmp_path / "cache" / "translations.sqlite", "translations")) == 2 + 8 + 2
+    rows = [json.loads(line) for line in (tmp_path / "out" / "translations" / "local" / "fr" / "dev.jsonl").read_text().splitlines()]
+    assert [r["answer"] for r in rows] == ["A", "A"] and all(len(r["choices"]) == 4 for r in rows)
+    prompts.clear()
+    run_translate(**args)
+    assert prompts == []  # questions and options in context all come from the cache
+
+
+def test_options_wait_for_their_question(tmp_path, monkeypatch):
+    args = _planets(tmp_path)
+    real = LocalTranslator.translate_one
+    monkeypatch.setattr(LocalTranslator, "translate_one",
+                        lambda self, text, *a: None if text.startswith("Which metal") else real(self, text, *a))
+    sent: list[str] = []
+    real_option = LocalTranslator.translate_option
+    monkeypatch.setattr(LocalTranslator, "translate_option", lambda self, unit, *a: sent.append(unit) or real_option(self, unit, *a))
+    with pytest.raises(TranslationFailed, match="astronomy/dev/1"):
+        run_translate(**args)
+    assert {u.question for u in sent} == {QUESTION[0]}  # the failed question's options were never sent
+    assert not (tmp_path / "out" / "translations" / "local" / "fr" / "dev.jsonl").exists()
+    monkeypatch.setattr(LocalTranslator, "translate_one", real)
+    sent.clear()
+    run_translate(**args)
+    assert {u.question for u in sent} == {"Which metal is liquid at room temperature?"}  # only what was missing
+    assert (tmp_path / "out" / "translations" / "local" / "fr" / "dev.jsonl").exists()
 
 
 def test_loop_guard_stops_a_repeating_model(gemma):

@@ -8,7 +8,8 @@ as placeholders and are put back exactly; a reply that loses one gives way to an
 is. A translation with visible defects (llm_translate.defects: a formula or question mark lost, answer words,
 far too short or long, a loop, English kept) gets one more attempt with the task restated beside the text;
 the attempt with fewer defects is kept, a loop cut back to the text before it. What is still wrong is left
-for the checks to flag, not hidden.
+for the checks to flag, not hidden. Options of up to CONTEXT_WORDS words come from the stage with their
+question (mmlu_ml.in_context): the question and its translation go in as one more exchange before the option.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from ..llama_load import chat_formatter, load_llama
 from ..languages import Language
 from ..llm_translate import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
                              single_messages, token_budget, trim_loop)
-from .. import llm_examples, protect
+from .. import in_context, llm_examples, protect
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 N_CTX = 8192
 RETRY_REPEAT_PENALTY = 1.2
 PLACEHOLDERS = "F1"  # protected spans sent as [F1], [F2]...: a change here changes outputs, so cache keys
 LOOP_GUARD = "g2"  # _repeating_tail's rules: bump when they change (they change outputs, so cache keys)
+CONTEXT_WORDS = 3  # options this short are ambiguous alone ("Mercury", "Shang"): sent after their question
 
 
 def _repeating_tail(tokens, min_total: int = 12, window: int = 64, min_distinct: int = 10) -> bool:
@@ -52,6 +54,7 @@ class LocalTranslator:
     name = "local"
     max_items = 8
     max_chars = 8_000
+    context_words = CONTEXT_WORDS
 
     def __init__(self, model: str | None, cache_dir: Path, chat_template: str | None = None,
                  threads: int | None = None, **options):
@@ -73,7 +76,8 @@ class LocalTranslator:
                 "runtime": f"llama-cpp-python {llama_cpp.__version__}", "prompt": PROMPT_VERSION,
                 "decoding": {"temperature": 0, "n_ctx": N_CTX, "loop_guard": LOOP_GUARD,
                              "loop_retry_repeat_penalty": RETRY_REPEAT_PENALTY,
-                             "placeholders": PLACEHOLDERS, "protect": protect.VERSION},
+                             "placeholders": PLACEHOLDERS, "protect": protect.VERSION,
+                             "option_context_words": CONTEXT_WORDS},
                 "template": "override" if self.chat_template else "model"}
 
     def _load(self):
@@ -95,15 +99,16 @@ class LocalTranslator:
                                           {"role": "assistant", "content": probe}]).prompt
         return rendered.split(probe, 1)[1].strip("\n").split("\n")[0].strip() if probe in rendered else ""
 
-    def _prompt(self, text: str, source: Language, target: Language, insist: bool = False) -> tuple[str, list[str]]:
+    def _prompt(self, text: str, source: Language, target: Language, insist: bool = False,
+                context: tuple[str, str] | None = None) -> tuple[str, list[str]]:
         """The rendered prompt and its stop strings: the chat template, or a plain completion for base models."""
         if self._format is not None:
-            return self._format(messages=single_messages(text, source, target, insist)).prompt, self._stops
+            return self._format(messages=single_messages(text, source, target, insist, context)).prompt, self._stops
         src, tgt = source.name, target.name
         lines = [instructions(source, target, batch=False), ""]
-        if source.code == "en":
-            for english, translated in llm_examples.pairs(target.code):
-                lines += [f"{src}: {english}", f"{tgt}: {translated}", ""]
+        pairs = list(llm_examples.pairs(target.code)) if source.code == "en" else []
+        for english, translated in pairs + ([context] if context else []):
+            lines += [f"{src}: {english}", f"{tgt}: {translated}", ""]
         lines += [f"{src}: {insisting(text, target) if insist else text}", f"{tgt}:"]
         return "\n".join(lines), [f"\n{src}:"] + ([] if "\n\n" in text else ["\n\n"])
 
@@ -120,8 +125,8 @@ class LocalTranslator:
         return out["choices"][0]["text"]
 
     def _attempt(self, llm, text: str, source: Language, target: Language, insist: bool = False,
-                 penalty: float = 1.0) -> str:
-        prompt, stop = self._prompt(text, source, target, insist)
+                 penalty: float = 1.0, context: tuple[str, str] | None = None) -> str:
+        prompt, stop = self._prompt(text, source, target, insist, context)
         budget = token_budget(len(llm.tokenize(text.encode("utf-8"), add_bos=False)), target)
         return clean_single(self._generate(llm, prompt, stop, budget, penalty), text)
 
@@ -154,12 +159,25 @@ class LocalTranslator:
         result = trim_loop(result, text)
         return result if result.strip() else None
 
+    def translate_option(self, unit: in_context.Unit, source: Language, target: Language) -> str | None:
+        """An option translated after its question's exchange; where that reply shows a visible defect, or the
+        option holds a protected span, the option is translated on its own instead."""
+        text = unit.option
+        if keep_as_is(text) or protect.to_placeholders(text) is not None:
+            return self.translate_one(text, source, target)
+        reply = self._attempt(self._load(), text, source, target, context=(unit.question, unit.question_translated))
+        if reply.strip() and not defects(reply, text, target):
+            return reply
+        return self.translate_one(text, source, target)
+
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]:
         out: list[str | None] = []
         with self._lock:  # one llama context: calls are serial
             for text in texts:
+                unit = in_context.decode(text)
                 try:
-                    out.append(self.translate_one(text, source, target))
+                    out.append(self.translate_option(unit, source, target) if unit
+                               else self.translate_one(text, source, target))
                 except (ValueError, RuntimeError):
                     out.append(None)
         return out
