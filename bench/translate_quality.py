@@ -164,7 +164,7 @@ def translate_missing(items: list[dict], lang: str, translator, out_file: Path) 
     todo = [it for it in items if it["id"] not in done]
     target = table.languages[lang]
     english = {it["id"]: it["english"] for it in items}
-    words = getattr(translator, "context_words", 0)
+    words = translator.option_context(target) if hasattr(translator, "option_context") else 0
     with Appender(out_file) as app:
         for it in tqdm(todo, desc=f"{translator.name} {lang}", unit="str", file=sys.stderr):
             start = time.perf_counter()

@@ -1,8 +1,8 @@
 """Short answer options translated with their question as context, carried through the stage as one string.
 
 A one-word option is ambiguous on its own: "Shang" became 上海 and "Mercury" 水银 until the model saw the
-question they answer (BENCHMARKS.md). A translator that declares `context_words = N` gets each option of at
-most N words as a unit: the option, its question and the question's translation, encoded into one string.
+question they answer (BENCHMARKS.md). A translator whose `option_context(target)` is N > 0 gets each option
+of at most N words as a unit: the option, its question and the question's translation, encoded into one string.
 So the stage's string machinery (de-duplication, cache keys over the exact text, batches, counts) needs no
 second path, and the same option under two questions is two units, two cache rows. Other translators never
 see a unit.
@@ -23,7 +23,7 @@ class Unit(NamedTuple):
 
 
 def wants_context(text: str, words: int) -> bool:
-    """Whether an option of this length goes with its question, for a translator with `context_words` = words."""
+    """Whether an option of this length goes with its question, for a translator whose option_context is `words`."""
     return 0 < len(text.split()) <= words
 
 

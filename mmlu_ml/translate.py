@@ -44,8 +44,8 @@ class Translator(Protocol):
 
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]: ...
 
-    # Optional: context_words = N: options of at most N words come as in_context units (the option with its
-    # question and the question's translation), sent after the questions;
+    # Optional: option_context(target) -> N: options of at most N words come as in_context units (the option
+    # with its question and the question's translation), sent after the questions;
     # preflight() raises MmluMlError when nothing could be sent (a missing key);
     # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
     # usage() -> {"requests": int, "billed_chars": int}, cumulative for the calling thread, which the
@@ -83,7 +83,7 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     copied = _Memo(protect.is_untranslatable).__getitem__  # judged once per string, for every language
     db_path = cache_dir / "translations.sqlite"
 
-    if dry_run:  # options in context (context_words) count as plain strings: units need their questions back
+    if dry_run:  # options in context (option_context) count as plain strings: units need their questions back
         db = cache_mod.Cache(db_path, "translations") if foreign and db_path.exists() else None
         rows = []
         for lang in langs:
@@ -152,7 +152,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     sizing and packing run chunk by chunk while requests are in flight, so the first request leaves at once."""
     started = time.monotonic()
     fingerprint = tr.fingerprint()
-    words = getattr(tr, "context_words", 0) if db is not None else 0
+    words = tr.option_context(lang) if db is not None and hasattr(tr, "option_context") else 0
 
     def in_context_option(text: str) -> bool:
         return bool(words) and in_context.wants_context(text, words) and not copied(text)

@@ -87,6 +87,12 @@ def test_a_reply_that_loses_a_placeholder_gives_way_to_the_text_as_is(gemma, mon
 QUESTION = ("Which planet is closest to the Sun?", "Quelle planète est la plus proche du Soleil ?")
 
 
+def test_options_go_in_context_into_chinese_only():
+    tr = LocalTranslator(GEMMA, ROOT / "cache")
+    assert tr.option_context(L["zh"]) == 3 and tr.option_context(L["fr"]) == 0 == tr.option_context(L["bn"])
+    assert tr.fingerprint()["decoding"]["option_context"] == {"words": 3, "scripts": ["Hans", "Hant"]}
+
+
 def test_a_short_option_goes_after_its_question_and_its_translation(gemma, monkeypatch):
     prompts: list[str] = []
     _recording(gemma, monkeypatch, prompts)
@@ -112,7 +118,7 @@ def _planets(tmp_path):
         ["Which metal is liquid at room temperature?", "Mercury", "Iron", "Copper", "Gold", "A"]])
     (tmp_path / "cache" / "models").mkdir(parents=True)
     (tmp_path / "cache" / "models" / f"{GEMMA}.gguf").symlink_to(assets.resolve(GEMMA, ROOT / "cache"))
-    return dict(source=str(source), languages="fr", subjects="astronomy", splits="dev", limit=None,
+    return dict(source=str(source), languages="zh", subjects="astronomy", splits="dev", limit=None,
                 cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="local", translator_model=GEMMA,
                 concurrency=1, chars_per_hour=10**9, price_per_million=10.0, dry_run=False, strict=False)
 
@@ -124,18 +130,21 @@ def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
     monkeypatch.setattr(LocalTranslator, "_generate", lambda self, llm, prompt, *a: prompts.append(prompt) or real(self, llm, prompt, *a))
     run_translate(**args)
     last_turn = [p.rsplit("\n\nEnglish: ", 2) for p in prompts]
-    mercury = [turns[-2] for turns in last_turn if turns[-1] == "Mercury\nFrench:"]
+    mercury = [turns[-2] for turns in last_turn if turns[-1] == "Mercury\nMandarin:"]
     assert sorted(m.split("\n")[0] for m in mercury) == sorted([QUESTION[0], "Which metal is liquid at room temperature?"])
     long_option = [turns for turns in last_turn if turns[-1].startswith("The largest planet")]
     assert long_option and all("Which" not in turns[-2] for turns in long_option)  # 6 words: sent alone
-    manifest = json.loads((tmp_path / "out" / "translations" / "local" / "fr" / "dev.manifest.json").read_text())
+    manifest = json.loads((tmp_path / "out" / "translations" / "local" / "zh" / "dev.manifest.json").read_text())
     assert manifest["counts"]["distinct"] == 2 + 8 + 2  # questions, options in context (Mercury twice), prompt lines
     assert len(Cache(tmp_path / "cache" / "translations.sqlite", "translations")) == 2 + 8 + 2
-    rows = [json.loads(line) for line in (tmp_path / "out" / "translations" / "local" / "fr" / "dev.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (tmp_path / "out" / "translations" / "local" / "zh" / "dev.jsonl").read_text().splitlines()]
     assert [r["answer"] for r in rows] == ["A", "A"] and all(len(r["choices"]) == 4 for r in rows)
     prompts.clear()
     run_translate(**args)
     assert prompts == []  # questions and options in context all come from the cache
+    run_translate(**{**args, "languages": "fr"})  # French: every option alone, "Mercury" once
+    assert sum(p.endswith("English: Mercury\nFrench:") for p in prompts) == 1
+    assert not any(QUESTION[0] in p for p in prompts if p.endswith("English: Mercury\nFrench:"))
 
 
 def test_options_wait_for_their_question(tmp_path, monkeypatch):
@@ -149,12 +158,12 @@ def test_options_wait_for_their_question(tmp_path, monkeypatch):
     with pytest.raises(TranslationFailed, match="astronomy/dev/1"):
         run_translate(**args)
     assert {u.question for u in sent} == {QUESTION[0]}  # the failed question's options were never sent
-    assert not (tmp_path / "out" / "translations" / "local" / "fr" / "dev.jsonl").exists()
+    assert not (tmp_path / "out" / "translations" / "local" / "zh" / "dev.jsonl").exists()
     monkeypatch.setattr(LocalTranslator, "translate_one", real)
     sent.clear()
     run_translate(**args)
     assert {u.question for u in sent} == {"Which metal is liquid at room temperature?"}  # only what was missing
-    assert (tmp_path / "out" / "translations" / "local" / "fr" / "dev.jsonl").exists()
+    assert (tmp_path / "out" / "translations" / "local" / "zh" / "dev.jsonl").exists()
 
 
 def test_loop_guard_stops_a_repeating_model(gemma):

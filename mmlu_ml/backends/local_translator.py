@@ -8,8 +8,9 @@ as placeholders and are put back exactly; a reply that loses one gives way to an
 is. A translation with visible defects (llm_translate.defects: a formula or question mark lost, answer words,
 far too short or long, a loop, English kept) gets one more attempt with the task restated beside the text;
 the attempt with fewer defects is kept, a loop cut back to the text before it. What is still wrong is left
-for the checks to flag, not hidden. Options of up to CONTEXT_WORDS words come from the stage with their
-question (mmlu_ml.in_context): the question and its translation go in as one more exchange before the option.
+for the checks to flag, not hidden. Into Chinese, options of up to CONTEXT_WORDS words come from the stage
+with their question (mmlu_ml.in_context): the question and its translation go in as one more exchange before
+the option.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ RETRY_REPEAT_PENALTY = 1.2
 PLACEHOLDERS = "F1"  # protected spans sent as [F1], [F2]...: a change here changes outputs, so cache keys
 LOOP_GUARD = "g2"  # _repeating_tail's rules: bump when they change (they change outputs, so cache keys)
 CONTEXT_WORDS = 3  # options this short are ambiguous alone ("Mercury", "Shang"): sent after their question
+# Where that was measured to help (BENCHMARKS.md): Chinese, on dev, val and held out. In French and German it
+# helped on one split and hurt on the other, and fixed as much as it broke; Bengali and Telugu: no change.
+CONTEXT_SCRIPTS = frozenset({"Hans", "Hant"})
 
 
 def _repeating_tail(tokens, min_total: int = 12, window: int = 64, min_distinct: int = 10) -> bool:
@@ -54,7 +58,6 @@ class LocalTranslator:
     name = "local"
     max_items = 8
     max_chars = 8_000
-    context_words = CONTEXT_WORDS
 
     def __init__(self, model: str | None, cache_dir: Path, chat_template: str | None = None,
                  threads: int | None = None, **options):
@@ -77,7 +80,7 @@ class LocalTranslator:
                 "decoding": {"temperature": 0, "n_ctx": N_CTX, "loop_guard": LOOP_GUARD,
                              "loop_retry_repeat_penalty": RETRY_REPEAT_PENALTY,
                              "placeholders": PLACEHOLDERS, "protect": protect.VERSION,
-                             "option_context_words": CONTEXT_WORDS},
+                             "option_context": {"words": CONTEXT_WORDS, "scripts": sorted(CONTEXT_SCRIPTS)}},
                 "template": "override" if self.chat_template else "model"}
 
     def _load(self):
@@ -158,6 +161,10 @@ class LocalTranslator:
         result = second if len(wrong2) < len(wrong) else first
         result = trim_loop(result, text)
         return result if result.strip() else None
+
+    def option_context(self, target: Language) -> int:
+        """Options of up to this many words go to `target` with their question (0: none do)."""
+        return CONTEXT_WORDS if target.script in CONTEXT_SCRIPTS else 0
 
     def translate_option(self, unit: in_context.Unit, source: Language, target: Language) -> str | None:
         """An option translated after its question's exchange; where that reply shows a visible defect, or the
