@@ -34,7 +34,7 @@ PLACEHOLDERS = "F1"  # protected spans sent as [F1], [F2]...: a change here chan
 LOOP_GUARD = "g2"  # _repeating_tail's rules: bump when they change (they change outputs, so cache keys)
 CONTEXT_WORDS = 3  # options this short are ambiguous alone ("Mercury", "Shang"): sent after their question
 # Where that was measured to help (BENCHMARKS.md): Chinese, on dev, val and held out. In French and German it
-# helped on one split and hurt on the other, and fixed as much as it broke; Bengali and Telugu: no change.
+# helped on one split and hurt on the other, and fixed as much as it broke; Bengali and Telugu: within noise.
 CONTEXT_SCRIPTS = frozenset({"Hans", "Hant"})
 
 
