@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
+from . import protect
+
 _MARK = "\x1eoption-in-context\x1e"  # a control character no MMLU string holds
 
 
@@ -23,8 +25,9 @@ class Unit(NamedTuple):
 
 
 def wants_context(text: str, words: int) -> bool:
-    """Whether an option of this length goes with its question, for a translator whose option_context is `words`."""
-    return 0 < len(text.split()) <= words
+    """Whether an option goes with its question, for a translator whose option_context is `words`: it has at most
+    that many words and something to translate (an option the stage copies is never sent)."""
+    return 0 < len(text.split()) <= words and not protect.is_untranslatable(text)
 
 
 def encode(option: str, question: str, question_translated: str) -> str:

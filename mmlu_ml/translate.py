@@ -155,7 +155,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     words = tr.option_context(lang) if db is not None and hasattr(tr, "option_context") else 0
 
     def in_context_option(text: str) -> bool:
-        return bool(words) and in_context.wants_context(text, words) and not copied(text)
+        return bool(words) and in_context.wants_context(text, words)
 
     key_of = {}  # (question, option) -> the string an option in context is translated as
     texts = {split: list(dict.fromkeys(

@@ -27,3 +27,7 @@ def test_round_trip(option, question, translated):
     unit = in_context.encode(option, question, translated)
     assert in_context.decode(unit) == (option, question, translated)
     assert in_context.text_of(unit) == option
+
+
+def test_options_the_stage_copies_never_go_in_context():
+    assert not in_context.wants_context("42", 3) and not in_context.wants_context("$x^2$", 3)

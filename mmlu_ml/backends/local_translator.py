@@ -170,7 +170,7 @@ class LocalTranslator:
         """An option translated after its question's exchange; where that reply shows a visible defect, or the
         option holds a protected span, the option is translated on its own instead."""
         text = unit.option
-        if keep_as_is(text) or protect.to_placeholders(text) is not None:
+        if keep_as_is(text) or protect.spans(text):
             return self.translate_one(text, source, target)
         reply = self._attempt(self._load(), text, source, target, context=(unit.question, unit.question_translated))
         if reply.strip() and not defects(reply, text, target):
