@@ -144,7 +144,13 @@ def use_plain_prompt() -> None:
     local_translator.instructions = llm_translate.instructions
     local_translator.defects = lambda *args: []
     local_translator.keep_as_is = lambda text: False
-    local_translator.LocalTranslator._masked_attempt = lambda *args: None  # formulas sent as they are
+    local_translator.LocalTranslator._masked_attempt = _unmasked  # formulas sent as they are
+
+
+def _unmasked(*args):
+    """No masked attempt (a coroutine step that asks for nothing): the text goes to the model as it is."""
+    return None
+    yield
 
 
 def _translator(name: str, model: str | None, cache_dir: Path):

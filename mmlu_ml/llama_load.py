@@ -62,6 +62,18 @@ def _streams(n: int):
             low.llama_context_default_params = original
 
 
+STREAMS = 4  # prompts per decode by default: each stream holds its own n_ctx cells (~0.23 GB for the 1.5B model)
+MAX_STREAMS = 7  # more output rows than this take llama.cpp's other kernel (llamacpp_model.MIN_ROWS)
+
+
+def streams_from_env() -> int:
+    """MMLU_ML_LLAMA_STREAMS, or the default; MmluMlError for anything but a whole number from 1 to 7."""
+    raw = os.environ.get("MMLU_ML_LLAMA_STREAMS", str(STREAMS))
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_STREAMS:
+        raise MmluMlError(f"MMLU_ML_LLAMA_STREAMS must be a whole number from 1 to {MAX_STREAMS}, not {raw!r}")
+    return int(raw)
+
+
 def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, streams: int = 1, **kwargs):
     """A `llama_cpp.Llama` for `path`; MmluMlError when llama.cpp cannot load it. With `streams` > 1 the context
     holds that many sequences, each with its own `n_ctx` cells (rounded up to a multiple of 256 by llama.cpp)."""

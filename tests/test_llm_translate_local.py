@@ -65,7 +65,11 @@ FORMULAS = "Divide $11$ by the reciprocal of $1815 \\div 11$."
 
 def _recording(gemma, monkeypatch, prompts: list, change=lambda reply: reply):
     real = gemma._generate
-    monkeypatch.setattr(gemma, "_generate", lambda llm, prompt, *a: change(prompts.append(prompt) or real(llm, prompt, *a)))
+
+    def generate(llm, prompt, *a):  # a coroutine step, as the real one
+        prompts.append(prompt)
+        return change((yield from real(llm, prompt, *a)))
+    monkeypatch.setattr(gemma, "_generate", generate)
 
 
 def test_formulas_reach_the_model_as_placeholders_and_come_back_exact(gemma, monkeypatch):
@@ -127,7 +131,11 @@ def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
     args = _planets(tmp_path)
     prompts: list[str] = []
     real = LocalTranslator._generate
-    monkeypatch.setattr(LocalTranslator, "_generate", lambda self, llm, prompt, *a: prompts.append(prompt) or real(self, llm, prompt, *a))
+
+    def generate(self, llm, prompt, *a):
+        prompts.append(prompt)
+        return (yield from real(self, llm, prompt, *a))
+    monkeypatch.setattr(LocalTranslator, "_generate", generate)
     run_translate(**args)
     last_turn = [p.rsplit("\n\nEnglish: ", 2) for p in prompts]
     mercury = [turns[-2] for turns in last_turn if turns[-1] == "Mercury\nMandarin:"]
@@ -149,17 +157,21 @@ def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
 
 def test_options_wait_for_their_question(tmp_path, monkeypatch):
     args = _planets(tmp_path)
-    real = LocalTranslator.translate_one
-    monkeypatch.setattr(LocalTranslator, "translate_one",
-                        lambda self, text, *a: None if text.startswith("Which metal") else real(self, text, *a))
+    real = LocalTranslator._translate_one
+
+    def failing(self, text, *a):  # the model fails on one question
+        if text.startswith("Which metal"):
+            return None
+        return (yield from real(self, text, *a))
+    monkeypatch.setattr(LocalTranslator, "_translate_one", failing)
     sent: list[str] = []
-    real_option = LocalTranslator.translate_option
-    monkeypatch.setattr(LocalTranslator, "translate_option", lambda self, unit, *a: sent.append(unit) or real_option(self, unit, *a))
+    real_option = LocalTranslator._translate_option
+    monkeypatch.setattr(LocalTranslator, "_translate_option", lambda self, unit, *a: sent.append(unit) or real_option(self, unit, *a))
     with pytest.raises(TranslationFailed, match="astronomy/dev/1"):
         run_translate(**args)
     assert {u.question for u in sent} == {QUESTION[0]}  # the failed question's options were never sent
     assert not (tmp_path / "out" / "translations" / "local" / "zh" / "dev.jsonl").exists()
-    monkeypatch.setattr(LocalTranslator, "translate_one", real)
+    monkeypatch.setattr(LocalTranslator, "_translate_one", real)
     sent.clear()
     run_translate(**args)
     assert {u.question for u in sent} == {"Which metal is liquid at room temperature?"}  # only what was missing
@@ -168,7 +180,8 @@ def test_options_wait_for_their_question(tmp_path, monkeypatch):
 
 def test_loop_guard_stops_a_repeating_model(gemma):
     llm = gemma._load()
-    text = gemma._generate(llm, "the cat the cat the cat the cat the cat the cat the cat", [], 300, 1.0)
+    [text] = gemma._generator.run([gemma._generate(llm, "the cat the cat the cat the cat the cat the cat the cat",
+                                                   [], 300, 1.0)])
     n = len(llm.tokenize(text.encode(), add_bos=False, special=True))
     assert n <= 70, (n, text)  # stopped once the loop was plain, far below the 300-token cap
 

@@ -26,11 +26,10 @@ import numpy as np
 
 from .. import assets
 from ..errors import MmluMlError
-from ..llama_load import chat_formatter, load_llama  # plain CPU buffers: AMX tiles crash these VMs (see there)
+from ..llama_load import chat_formatter, load_llama, streams_from_env  # plain CPU buffers: AMX tiles crash these VMs (see there)
 from ..paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
-STREAMS = 4  # questions per decode at most (MMLU_ML_LLAMA_STREAMS); each stream has its own n_ctx cells
 DECODE_OVERHEAD = 20  # one llama_decode's fixed cost in tokens: ~130 ms against ~6.5 ms a token on 2 cores
 # llama.cpp (ggml 0.25) multiplies quantized weights with another kernel, rounding differently, in decodes of
 # fewer than 8 tokens. Every prompt decode is padded to at least that, so a token's result never depends on how
@@ -99,12 +98,9 @@ class LlamaCppModel:
         # 8192 holds 5-shot English prompts (the longest, european history, is ~3.1k tokens) and most translations;
         # scripts that tokenize long (bn, te) may need more: MMLU_ML_LLAMA_N_CTX raises it
         n_ctx = n_ctx or int(os.environ.get("MMLU_ML_LLAMA_N_CTX", "8192"))
-        try:
-            self.streams = int(streams or os.environ.get("MMLU_ML_LLAMA_STREAMS", STREAMS))
-        except ValueError:
-            self.streams = 0
+        self.streams = streams or streams_from_env()
         if not 1 <= self.streams < MIN_ROWS:
-            raise MmluMlError(f"MMLU_ML_LLAMA_STREAMS must be a whole number from 1 to {MIN_ROWS - 1}")
+            raise MmluMlError(f"streams must be a whole number from 1 to {MIN_ROWS - 1}")
         self.llm = load_llama(
             self.path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512, seed=seed,
             logits_all=False, streams=self.streams,

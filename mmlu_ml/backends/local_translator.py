@@ -1,8 +1,10 @@
 """`local`: the LLM translator in-process on a GGUF model through llama-cpp-python (the embedded default).
 
-One string per call: a small model keeps ids straight no better than it keeps a JSON object straight, and
+One string per prompt: a small model keeps ids straight no better than it keeps a JSON object straight, and
 single strings let the few-shot turns (a shared prefix, kept in llama.cpp's KV cache between calls) do the
-work. Greedy decoding, the model's own chat template, an output cap proportional to the input, and a guard
+work. The strings of a call are generated side by side, MMLU_ML_LLAMA_STREAMS (4) at a time, each in a KV
+stream of its own (mmlu_ml.llama_generate): each string's attempts are a coroutine, so one string's second
+attempt starts as soon as its first is judged. The tokens are those of one string at a time. Greedy decoding, the model's own chat template, an output cap proportional to the input, and a guard
 that stops a repetition loop as soon as it starts. Protected spans (formulas, code, blanks) reach the model
 as placeholders and are put back exactly; a reply that loses one gives way to an attempt on the text as it
 is. A translation with visible defects (llm_translate.defects: a formula or question mark lost, answer words,
@@ -21,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import assets
-from ..llama_load import chat_formatter, load_llama
+from ..llama_generate import Generator, Request
+from ..llama_load import chat_formatter, load_llama, streams_from_env
 from ..languages import Language
 from ..llm_translate import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
                              single_messages, token_budget, trim_loop)
@@ -56,7 +59,7 @@ def _repeating_tail(tokens, min_total: int = 12, window: int = 64, min_distinct:
 
 class LocalTranslator:
     name = "local"
-    max_items = 8
+    max_items = 16  # strings per call: generated side by side, `streams` at a time
     max_chars = 8_000
 
     def __init__(self, model: str | None, cache_dir: Path, chat_template: str | None = None,
@@ -70,6 +73,7 @@ class LocalTranslator:
         self.sha256 = known.sha256 if known else assets.sha256_of(self.path)
         self.chat_template = chat_template
         self.threads = threads
+        self.streams = streams_from_env()
         self._llm = None
         self._lock = threading.Lock()
 
@@ -87,7 +91,9 @@ class LocalTranslator:
         if self._llm is None:
             if self.path is None:
                 self.path = assets.resolve(self.model_name, self.cache_dir)
-            self._llm = load_llama(self.path, N_CTX, self.threads)
+            self._llm = load_llama(self.path, N_CTX, self.threads, streams=self.streams,
+                                   swa_full=True)  # a sliding-window model (Gemma 3) is cut back only with a full cache
+            self._generator = Generator(self._llm, self.streams)
             self._format, self._stops = chat_formatter(self._llm, self.chat_template), []
             if self._format is not None:
                 eos = self._llm.detokenize([self._llm.token_eos()], special=True).decode("utf-8", "ignore")
@@ -115,48 +121,44 @@ class LocalTranslator:
         lines += [f"{src}: {insisting(text, target) if insist else text}", f"{tgt}:"]
         return "\n".join(lines), [f"\n{src}:"] + ([] if "\n\n" in text else ["\n\n"])
 
-    def _generate(self, llm, prompt: str, stop: list[str], budget: int, repeat_penalty: float) -> str:
+    def _generate(self, llm, prompt: str, stop: list[str], budget: int, repeat_penalty: float):
+        """A coroutine step: the request for `prompt`, yielded to the Generator, and the text it sends back."""
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
         budget = max(8, min(budget, N_CTX - len(tokens) - 1))
-        if len(tokens) + 8 >= N_CTX:
-            raise ValueError(f"text too long for the model context ({len(tokens)} tokens)")
-        n_prompt = len(tokens)
-        from llama_cpp import StoppingCriteriaList
-        guard = StoppingCriteriaList([lambda ids, logits: _repeating_tail(ids[n_prompt:])])
-        out = llm.create_completion(tokens, max_tokens=budget, temperature=0.0, top_k=1, repeat_penalty=repeat_penalty,
-                                    stop=stop, stopping_criteria=guard)
-        return out["choices"][0]["text"]
+        return (yield Request(tokens, budget, stop, repeat_penalty, _repeating_tail))
 
     def _attempt(self, llm, text: str, source: Language, target: Language, insist: bool = False,
-                 penalty: float = 1.0, context: tuple[str, str] | None = None) -> str:
+                 penalty: float = 1.0, context: tuple[str, str] | None = None):
         prompt, stop = self._prompt(text, source, target, insist, context)
         budget = token_budget(len(llm.tokenize(text.encode("utf-8"), add_bos=False)), target)
-        return clean_single(self._generate(llm, prompt, stop, budget, penalty), text)
+        return clean_single((yield from self._generate(llm, prompt, stop, budget, penalty)), text)
 
-    def _masked_attempt(self, llm, text: str, source: Language, target: Language) -> str | None:
+    def _masked_attempt(self, llm, text: str, source: Language, target: Language):
         """The text sent with its protected spans as [F1], [F2], ... (protect.to_placeholders), put back
         after; None when it has no span or the model dropped or repeated a placeholder."""
         masked = protect.to_placeholders(text)
         if masked is None:
             return None
-        return protect.from_placeholders(self._attempt(llm, masked[0], source, target), masked[1])
+        reply = yield from self._attempt(llm, masked[0], source, target)
+        return protect.from_placeholders(reply, masked[1])
 
-    def translate_one(self, text: str, source: Language, target: Language) -> str | None:
+    def _translate_one(self, text: str, source: Language, target: Language):
+        """One string's translation: a coroutine that yields generation requests (run by llama_generate)."""
         if keep_as_is(text):
             return text
         llm = self._load()
         # Formulas, code and blanks go as placeholders: the model cannot rewrite or solve what it cannot see.
         # Where it drops one, the text goes as it is.
-        first = self._masked_attempt(llm, text, source, target)
+        first = yield from self._masked_attempt(llm, text, source, target)
         if first is None:
-            first = self._attempt(llm, text, source, target)
+            first = yield from self._attempt(llm, text, source, target)
         wrong = defects(first, text, target) if first.strip() else ["empty"]
         if not wrong:
             return first
         # One more attempt, the task restated beside the text (and a repetition penalty after a loop); the
         # attempt with fewer visible defects wins, the first on a tie; what still loops is cut back.
         penalty = RETRY_REPEAT_PENALTY if "loop" in wrong else 1.0
-        second = self._attempt(llm, text, source, target, insist=True, penalty=penalty)
+        second = yield from self._attempt(llm, text, source, target, insist=True, penalty=penalty)
         wrong2 = defects(second, text, target) if second.strip() else ["empty"]
         result = second if len(wrong2) < len(wrong) else first
         result = trim_loop(result, text)
@@ -166,25 +168,28 @@ class LocalTranslator:
         """Options of up to this many words go to `target` with their question (0: none do)."""
         return CONTEXT_WORDS if target.script in CONTEXT_SCRIPTS else 0
 
-    def translate_option(self, unit: in_context.Unit, source: Language, target: Language) -> str | None:
+    def _translate_option(self, unit: in_context.Unit, source: Language, target: Language):
         """An option translated after its question's exchange; where that reply shows a visible defect, or the
         option holds a protected span, the option is translated on its own instead."""
         text = unit.option
         if keep_as_is(text) or protect.spans(text):
-            return self.translate_one(text, source, target)
-        reply = self._attempt(self._load(), text, source, target, context=(unit.question, unit.question_translated))
+            return (yield from self._translate_one(text, source, target))
+        reply = yield from self._attempt(self._load(), text, source, target,
+                                         context=(unit.question, unit.question_translated))
         if reply.strip() and not defects(reply, text, target):
             return reply
-        return self.translate_one(text, source, target)
+        return (yield from self._translate_one(text, source, target))
 
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]:
-        out: list[str | None] = []
+        jobs = []
+        for text in texts:
+            unit = in_context.decode(text)
+            jobs.append(self._translate_option(unit, source, target) if unit
+                        else self._translate_one(text, source, target))
         with self._lock:  # one llama context: calls are serial
-            for text in texts:
-                unit = in_context.decode(text)
-                try:
-                    out.append(self.translate_option(unit, source, target) if unit
-                               else self.translate_one(text, source, target))
-                except (ValueError, RuntimeError):
-                    out.append(None)
-        return out
+            self._load()
+            results = self._generator.run(jobs)
+        for r in results:
+            if isinstance(r, Exception) and not isinstance(r, (ValueError, RuntimeError)):
+                raise r  # a bug, not a text the model could not take
+        return [None if isinstance(r, Exception) else r for r in results]
