@@ -159,28 +159,41 @@ def _translator(name: str, model: str | None, cache_dir: Path):
 
 
 def translate_missing(items: list[dict], lang: str, translator, out_file: Path) -> dict[str, dict]:
-    """Outputs by item id, translating (and appending) only the items not yet in `out_file`. Short options go
-    with their question and its translation where the translator asks for that, as the stage sends them."""
+    """Outputs by item id, translating (and appending) only the items not yet in `out_file`, in calls of the
+    translator's `max_items` as the stage makes them: first what goes alone, then short options with their
+    question and its translation where the translator asks for that. `seconds`: a call's time over its strings."""
     from tqdm import tqdm
     from mmlu_ml import in_context
     from mmlu_ml.languages import load as load_languages
     from mmlu_ml.records import Appender, read_jsonl
     table = load_languages()
     done = {r["id"]: r for r in read_jsonl(out_file)} if out_file.exists() else {}
-    todo = [it for it in items if it["id"] not in done]
     target = table.languages[lang]
     english = {it["id"]: it["english"] for it in items}
     words = translator.option_context(target) if hasattr(translator, "option_context") else 0
-    with Appender(out_file) as app:
-        for it in tqdm(todo, desc=f"{translator.name} {lang}", unit="str", file=sys.stderr):
-            start = time.perf_counter()
-            text, question = it["english"], done.get(f"{it['question_id']}:question", {}).get("output")
-            if it["field"] != "question" and question and in_context.wants_context(text, words):
-                text = in_context.encode(text, english[f"{it['question_id']}:question"], question)
-            [text] = translator.translate([text], table.languages["en"], target)
-            row = {"id": it["id"], "output": text, "seconds": round(time.perf_counter() - start, 3)}
-            app.append(row)
-            done[it["id"]] = row
+
+    def in_context_of(it):
+        return it["field"] != "question" and in_context.wants_context(it["english"], words)
+
+    todo = [it for it in items if it["id"] not in done]
+    with Appender(out_file) as app, tqdm(total=len(todo), desc=f"{translator.name} {lang}", unit="str",
+                                        file=sys.stderr) as bar:
+        for phase in (False, True):
+            batch = [it for it in todo if in_context_of(it) == phase and it["id"] not in done]
+            for k in range(0, len(batch), translator.max_items):
+                part, texts = batch[k:k + translator.max_items], []
+                for it in part:
+                    question = done.get(f"{it['question_id']}:question", {}).get("output")
+                    texts.append(in_context.encode(it["english"], english[f"{it['question_id']}:question"], question)
+                                 if phase and question else it["english"])
+                start = time.perf_counter()
+                outputs = translator.translate(texts, table.languages["en"], target)
+                seconds = round((time.perf_counter() - start) / len(part), 3)
+                for it, text in zip(part, outputs):
+                    row = {"id": it["id"], "output": text, "seconds": seconds}
+                    app.append(row)
+                    done[it["id"]] = row
+                bar.update(len(part))
     return done
 
 

@@ -1,18 +1,21 @@
 """Greedy generation for several prompts at once on one llama.cpp context, each prompt in a KV stream of its own.
 
-Generation decodes one token at a time, and on 2 cores a decode costs about 130 ms whatever it holds up to a few
-dozen tokens (BENCHMARKS.md): prompts generated side by side cost little more than one. A stream that finishes
-takes the next prompt at once, its prompt tokens riding in the decodes of the others' generated ones.
+Generation decodes one token at a time. On 2 cores one row costs ~83 ms and four rows, one per stream, ~175 ms
+(the 1.5B model; BENCHMARKS.md), so prompts generated side by side come out up to twice as fast. A stream that
+finishes takes the next prompt at once; one that starts empty takes a copy of a stream holding the few-shot
+prefix its prompt shares, rather than evaluating it again.
 
 The rules are llama-cpp-python's `create_completion` at temperature 0 (top-k 1), which the local translator used
 before: the likeliest token after llama.cpp's repeat penalty over the last 64 generated tokens; the end at an
 end-of-generation token, at a stop string (the text cut before it; not checked while a UTF-8 character is
 incomplete), at `max_tokens`, or when `guard` says so of the tokens generated before the one just chosen.
 
-A prompt's tokens do not depend on its decode-mates. Every decode is padded to at least 8 rows (llama.cpp rounds
-differently in smaller ones: llamacpp_model.MIN_ROWS), fewer than 8 rows ask for logits (the last layer runs on
-those only, so it always takes the small-decode kernel), and a stream numbers its cells from 0 as a lone run
-does. So one stream or several, alone or among others, give the same tokens (tests/test_llama_generate.py).
+A prompt's tokens do not depend on its decode-mates, which took three rules (each one's breach moved logits by
+up to 0.6 in tests/test_llama_generate.py): prompt decodes have at least MIN_ROWS rows and generation decodes
+fewer (llama.cpp takes another kernel, rounding differently, at 8 rows: so a token's kernel never depends on its
+company); every stream of a decode has the same number of rows (llama.cpp otherwise splits it into uneven
+pieces); and the streams of a decode are a run, 1-2-3 and not 1-3 (a stream in between gets padding). Padding
+rows copy a stream's last token after it, where no real row attends, and their cells go after the decode.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from typing import Callable, Generator as Coroutine, Iterable
 
 import numpy as np
 
-MIN_ROWS = 8  # rows of every decode at least (see the module doc)
+MIN_ROWS = 8  # rows of every prompt decode at least: llama.cpp (ggml 0.25) multiplies quantized weights with
+# another kernel, rounding differently, in decodes of fewer rows
 SHARE_MIN = 64  # tokens of a prompt another stream must hold beyond this one's before its cells are copied
 PENALTY_LAST_N = 64  # llama-cpp-python's last_n_tokens_size: the repeat penalty's window
 
@@ -66,6 +70,8 @@ class Generator:
         self.n_vocab = llm.n_vocab()
         self.held: list[list[int]] = [[] for _ in range(streams)]  # tokens in each stream's cells 0..
         self.decodes = 0
+        self._copying: set[int] = set()  # streams whose copy llama.cpp makes at the next decode: not a source yet
+        self.rows = 0  # rows decoded, padding included
 
     def run(self, jobs: Iterable[Coroutine[Request, str, object]]) -> list[object]:
         """Each job's return value, or the exception it raised."""
@@ -97,6 +103,7 @@ class Generator:
     def forget(self) -> None:
         self.lib.llama_memory_clear(self.mem, True)
         self.held = [[] for _ in range(self.streams)]
+        self._copying.clear()
 
     # -- scheduling -----------------------------------------------------------------------------------------------
 
@@ -119,19 +126,20 @@ class Generator:
     def _wait_for_prefix(self, request: Request, slots: list[_Slot | None]) -> bool:
         """True while another stream is evaluating a prompt that shares a long start with this one and no stream
         holds it yet: copying that stream when it is done beats evaluating the few-shot prefix again."""
-        have = max(_shared(h, request.tokens) for h in self.held)
+        have = max(shared_length(h, request.tokens) for h in self.held)
         return any(slot is not None and slot.last is None and not slot.generated
-                   and _shared(slot.request.tokens, request.tokens) > have + SHARE_MIN for slot in slots)
+                   and shared_length(slot.request.tokens, request.tokens) > have + SHARE_MIN for slot in slots)
 
     def _place(self, s: int, job: int, request: Request) -> _Slot:
         """Stream s keeps what it shares with the prompt (or takes a copy of a stream that shares more)."""
         tokens = request.tokens
-        keep = [_shared(h, tokens) for h in self.held]
-        best = max(range(self.streams), key=lambda i: keep[i])
+        keep = [shared_length(h, tokens) for h in self.held]
+        best = max((i for i in range(self.streams) if i not in self._copying), key=lambda i: keep[i])
         if keep[best] > keep[s] + SHARE_MIN:  # a stream with much more of the prompt: take a copy of its cells
             self.lib.llama_memory_seq_cp(self.mem, best, s, -1, -1)
             self.held[s] = list(self.held[best])
             keep[s] = keep[best]
+            self._copying.add(s)
         cut = min(keep[s], len(tokens) - 1)  # at least one prompt token is evaluated, for fresh logits
         if not self.lib.llama_memory_seq_rm(self.mem, s, cut, -1):  # a cache that cannot be cut: start over
             self.lib.llama_memory_seq_rm(self.mem, s, -1, -1)
@@ -148,7 +156,7 @@ class Generator:
         prompting = [s for s, slot in enumerate(slots) if slot is not None and slot.last is None]
         if prompting:
             width = max(1, min(max(len(slots[s].todo) - slots[s].todo_at for s in prompting),
-                               self.n_batch // len(prompting)))
+                               self.n_batch // (max(prompting) - min(prompting) + 1)))
             parts = {s: slots[s].todo[slots[s].todo_at:slots[s].todo_at + width] for s in prompting}
             finished += self._decode(slots, parts, {s: slots[s].todo_at + len(parts[s]) == len(slots[s].todo)
                                                     for s in prompting})
@@ -186,6 +194,8 @@ class Generator:
             if lib.llama_decode(self.ctx, batch) != 0:
                 raise RuntimeError("llama_decode failed")
             self.decodes += 1
+            self._copying.clear()
+            self.rows += len(rows)
         finally:
             lib.llama_batch_free(batch)
             for s in streams:
@@ -247,7 +257,8 @@ class Generator:
         return self.llm.detokenize(tokens).decode("utf-8", errors="ignore")
 
 
-def _shared(a: list[int], b: list[int]) -> int:
+def shared_length(a, b) -> int:
+    """How many tokens two sequences share from the start."""
     n = min(len(a), len(b))
     if not n:
         return 0

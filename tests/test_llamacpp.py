@@ -135,6 +135,8 @@ def test_generate_is_greedy_deterministic_and_capped(gemma):
     assert first == second and all(isinstance(t, str) and t for t in first)
     assert all(len(gemma.llm.tokenize(t.encode(), add_bos=False)) <= 8 for t in first)
     assert "5" in first[1]
+    # side by side (one KV stream each) equals one prompt per call
+    assert first == [gemma.generate([p], 8)[0] for p in ["The capital of France is", "1, 2, 3, 4,"]]
 
 
 CHATML = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"

@@ -26,16 +26,15 @@ import numpy as np
 
 from .. import assets
 from ..errors import MmluMlError
+from ..llama_generate import MIN_ROWS, Generator, Request, shared_length as _shared_length
 from ..llama_load import chat_formatter, load_llama, streams_from_env  # plain CPU buffers: AMX tiles crash these VMs (see there)
 from ..paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
 DECODE_OVERHEAD = 20  # one llama_decode's fixed cost in tokens: ~130 ms against ~6.5 ms a token on 2 cores
-# llama.cpp (ggml 0.25) multiplies quantized weights with another kernel, rounding differently, in decodes of
-# fewer than 8 tokens. Every prompt decode is padded to at least that, so a token's result never depends on how
-# its prompt was cut into decodes (padding comes after the tokens that matter, which never attend to it). The last
-# layer runs on the output rows only, one per question of a group: groups stay under 8 (streams <= MIN_ROWS - 1).
-MIN_ROWS = 8
+# Every prompt decode is padded to MIN_ROWS (llama_generate: llama.cpp rounds differently in smaller decodes), so
+# a token's result never depends on how its prompt was cut into decodes. The last layer runs on the output rows
+# only, one per question of a group: groups stay under MIN_ROWS (streams <= MIN_ROWS - 1).
 
 
 def decode_groups(lengths: Sequence[int], streams: int, max_cells: int,
@@ -58,14 +57,6 @@ def decode_groups(lengths: Sequence[int], streams: int, max_cells: int,
         groups.append(order[end - take[end]:end])
         end -= take[end]
     return groups[::-1]
-
-
-def _shared_length(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    if not n:
-        return 0
-    same = np.asarray(a[:n]) == np.asarray(b[:n])
-    return n if same.all() else int(np.argmin(same))
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -136,14 +127,14 @@ class LlamaCppModel:
         return [self._score_one(prefix + suffix, letters) for suffix in suffixes]
 
     def generate(self, prompts: list[str], max_tokens: int) -> list[str | Exception]:
-        out: list[str | Exception] = []
-        for prompt in prompts:
-            try:
-                out.append(self._generate(prompt, max_tokens))
-            except Exception as exc:
-                self._forget()
-                out.append(exc)
-        return out
+        """Greedy replies, `streams` of them generated side by side (mmlu_ml.llama_generate)."""
+        self._forget()  # the generator keeps its own account of the streams' cells
+        generator = Generator(self.llm, self.streams)
+        try:
+            return generator.run([self._generation(prompt, max_tokens) for prompt in prompts])
+        finally:
+            self.evaluated_tokens += generator.rows
+            self._forget()
 
     # -- internals --------------------------------------------------------------------------------------------
 
@@ -305,7 +296,8 @@ class LlamaCppModel:
             return prompt
         return self._chat(messages=[{"role": "user", "content": prompt}]).prompt
 
-    def _generate(self, prompt: str, max_tokens: int) -> str:
+    def _generation(self, prompt: str, max_tokens: int):
+        """A generator job: the request for `prompt`'s reply, and the reply sent back."""
         text = self.generation_text(prompt)
         if self._chat is None:
             tokens = self._tokens(text)
@@ -314,14 +306,4 @@ class LlamaCppModel:
             tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=not (bos and text.startswith(bos)),
                                        special=True)
         self._check_fits(len(tokens) + max_tokens)
-        self._eval_to(tokens)
-        produced: list[int] = []
-        for _ in range(max_tokens):
-            token = int(np.argmax(self._next_logprobs()))
-            if self._lib.llama_vocab_is_eog(self.llm._model.vocab, token):  # end of text or of turn
-                break
-            produced.append(token)
-            at = self.llm.n_tokens
-            self._decode([[token]], at, keep_cells=True, min_rows=1)  # one token: generation is not compared
-            self.llm.input_ids[at], self.llm.n_tokens = token, at + 1
-        return self.llm.detokenize(produced).decode("utf-8", errors="replace")
+        return (yield Request(tokens, max_tokens))
