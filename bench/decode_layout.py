@@ -6,8 +6,10 @@ Two measurements on one GGUF model (default: the 1.5B evaluate model), through l
   layout   a prefix of P tokens, then one decode holding a batch-mate sequence of G tokens followed by the
            sequence under test (h tokens); the test sequence's top-20 log-probabilities against the same tokens
            decoded alone right after the prefix (max |difference|). G = 0 is the alone case.
+  streams  what generating side by side costs (mmlu_ml.llama_generate): one decode of one new token in each of
+           k KV streams (k = 1..7), each after a 400-token prefix of its own, against padded decodes of 8 rows
 
-    python bench/decode_layout.py                      # both, ~2 minutes on 2 cores
+    python bench/decode_layout.py                      # all three, ~3 minutes on 2 cores
     python bench/decode_layout.py --only layout --prefix 96
 
 Findings are in BENCHMARKS.md (evaluate section). Here the sequences share one unified KV cache (set through
@@ -22,6 +24,7 @@ import ctypes
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -123,13 +126,42 @@ def layout(m, prefix: int, mates=(0, 8, 13, 16, 32, 48), lengths=(12, 20, 23, 40
     return rows
 
 
+def streams(model: str, cache_dir: Path, prefix: int = 400, trials: int = 5) -> list[dict]:
+    from mmlu_ml import assets
+    from mmlu_ml.llama_load import MAX_STREAMS, load_llama
+    llm = load_llama(assets.resolve(model, cache_dir), 1024, streams=MAX_STREAMS)
+    import llama_cpp
+    m = SimpleNamespace(_lib=llama_cpp, llm=llm)  # what decode() needs
+    mem = m._lib.llama_get_memory(llm._ctx.ctx)
+    toks = llm.tokenize(TEXT.encode(), add_bos=True)[:prefix]
+    for s in range(MAX_STREAMS):
+        decode(m, [(s, toks)], 0)
+    rows = []
+    for k, width in [(k, 1) for k in range(1, MAX_STREAMS + 1)] + [(1, 8), (4, 2)]:
+        best = float("inf")
+        for _ in range(trials):
+            start = time.perf_counter()
+            decode(m, [(s, toks[:width]) for s in range(k)], prefix)
+            best = min(best, time.perf_counter() - start)
+            for s in range(k):
+                m._lib.llama_memory_seq_rm(mem, s, prefix, -1)
+        rows.append({"streams": k, "rows_each": width, "ms": round(1000 * best, 1),
+                     "ms_per_stream": round(1000 * best / k, 1)})
+        print(f"streams k={k} x {width} row(s)  {1000 * best:7.1f} ms  {1000 * best / k:6.1f} ms per stream", flush=True)
+    return rows
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m")
     ap.add_argument("--cache-dir", default=str(ROOT / "cache"))
-    ap.add_argument("--only", choices=["cost", "layout"], default=None)
+    ap.add_argument("--only", choices=["cost", "layout", "streams"], default=None)
     ap.add_argument("--prefix", type=int, action="append", help="prefix lengths for layout (default 100 and 96)")
     args = ap.parse_args(argv)
+    if args.only in (None, "streams"):
+        streams(args.model, Path(args.cache_dir))
+    if args.only == "streams":
+        return
     m = load(args.model, Path(args.cache_dir))
     if args.only in (None, "cost"):
         cost(m)

@@ -27,7 +27,8 @@ import numpy as np
 from .. import assets
 from ..errors import MmluMlError
 from ..llama_generate import MIN_ROWS, Generator, Request, shared_length as _shared_length
-from ..llama_load import chat_formatter, load_llama, streams_from_env  # plain CPU buffers: AMX tiles crash these VMs (see there)
+# load_llama: plain CPU buffers, as AMX tiles crash these VMs (see there)
+from ..llama_load import chat_formatter, load_llama, streams_from_env
 from ..paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
