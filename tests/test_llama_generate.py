@@ -16,7 +16,9 @@ GEMMA = "gemma-3-270m-q4_k_m"
 PREFIX = "Translate into French.\nEnglish: Good morning\nFrench: Bonjour\n\nEnglish: The cat sleeps\nFrench: Le chat dort\n\n"
 TEXTS = ["Which planet is the largest?", "oxygen and water", "the cat the cat the cat the cat the cat the cat",
          "The judge ruled that the contract was void.", "Find the sum of all integers k such that k^2 < 20.",
-         "None of the above", "Hello", "A ball is dropped from a height of 20 m."]
+         "None of the above", "Hello", "A ball is dropped from a height of 20 m.",
+         # longer than a decode holds: evaluated in pieces of 512 rows alone and of 128 beside three others
+         " ".join(f"Step {i}: add {i} apples to the basket." for i in range(60))]
 
 
 @pytest.fixture(scope="module")
