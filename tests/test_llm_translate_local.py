@@ -186,6 +186,14 @@ def test_loop_guard_stops_a_repeating_model(gemma):
     assert n <= 70, (n, text)  # stopped once the loop was plain, far below the 300-token cap
 
 
+def test_streams_come_from_the_environment_and_are_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("MMLU_ML_LLAMA_STREAMS", "2")
+    assert LocalTranslator(GEMMA, ROOT / "cache").streams == 2
+    monkeypatch.setenv("MMLU_ML_LLAMA_STREAMS", "8")
+    with pytest.raises(MmluMlError, match="MMLU_ML_LLAMA_STREAMS must be a whole number from 1 to 7, not '8'"):
+        LocalTranslator(GEMMA, ROOT / "cache")
+
+
 def test_construction_fetches_nothing_and_bad_files_are_named(tmp_path):
     tr = LocalTranslator("qwen2.5-coder-1.5b-instruct-q4_k_m", tmp_path)  # e.g. for --dry-run
     assert tr.fingerprint()["sha256"] == assets.ASSETS["qwen2.5-coder-1.5b-instruct-q4_k_m"].sha256
