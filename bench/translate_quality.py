@@ -158,10 +158,11 @@ def _translator(name: str, model: str | None, cache_dir: Path):
     return load(TRANSLATORS, name, "translator")(model, cache_dir)
 
 
-def translate_missing(items: list[dict], lang: str, translator, out_file: Path) -> dict[str, dict]:
+def translate_missing(items: list[dict], lang: str, translator, out_file: Path, glossary=None) -> dict[str, dict]:
     """Outputs by item id, translating (and appending) only the items not yet in `out_file`, in calls of the
     translator's `max_items` as the stage makes them: first what goes alone, then short options with their
-    question and its translation where the translator asks for that. `seconds`: a call's time over its strings."""
+    question and its translation where the translator asks for that; each with the hints of `glossary`
+    (mmlu_ml.glossary) where the translator takes them. `seconds`: a call's time over its strings."""
     from tqdm import tqdm
     from mmlu_ml import in_context
     from mmlu_ml.languages import load as load_languages
@@ -171,6 +172,10 @@ def translate_missing(items: list[dict], lang: str, translator, out_file: Path) 
     target = table.languages[lang]
     english = {it["id"]: it["english"] for it in items}
     words = translator.option_context(target) if hasattr(translator, "option_context") else 0
+    hinted = glossary is not None and hasattr(translator, "takes_hints") and translator.takes_hints(target)
+
+    def hints_of(it):
+        return glossary.hints(it["english"], it["question_id"].split("/")[0], lang) if hinted else ()
 
     def in_context_of(it):
         return it["field"] != "question" and in_context.wants_context(it["english"], words)
@@ -184,8 +189,8 @@ def translate_missing(items: list[dict], lang: str, translator, out_file: Path) 
                 part, texts = batch[k:k + translator.max_items], []
                 for it in part:
                     question = done.get(f"{it['question_id']}:question", {}).get("output")
-                    texts.append(in_context.encode(it["english"], english[f"{it['question_id']}:question"], question)
-                                 if phase and question else it["english"])
+                    context = (english[f"{it['question_id']}:question"], question) if phase and question else ("", "")
+                    texts.append(in_context.sent_as(it["english"], hints_of(it), *context))
                 start = time.perf_counter()
                 outputs = translator.translate(texts, table.languages["en"], target)
                 seconds = round((time.perf_counter() - start) / len(part), 3)
@@ -209,6 +214,7 @@ def main(argv=None) -> int:
     ap.add_argument("--spread", action="store_true", help="Questions spread over all lengths, not the shortest.")
     ap.add_argument("--held-out", action="store_true",
                     help="Leave out the questions of the default sample (100 strings): a check for what was tuned on it.")
+    ap.add_argument("--glossary", default="default", help="Term base (mmlu_ml/glossary.yaml), a YAML file or 'none'.")
     ap.add_argument("--plain", action="store_true", help="The plain prompt measured before any code (baseline).")
     ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
     ap.add_argument("--labels", default=None, metavar="JSON",
@@ -224,12 +230,15 @@ def main(argv=None) -> int:
     if args.plain:
         use_plain_prompt()
     translator = _translator(args.translator, args.translator_model, Path(args.cache_dir))
+    from mmlu_ml import glossary as glossary_mod
+    glossary = glossary_mod.load(args.glossary)
     folder = Path(args.out) / f"{args.translator}{args.tag}" / (args.split + ("-spread" if args.spread else "")
                                                                      + ("-held-out" if args.held_out else ""))
-    summary = {"translator": translator.fingerprint(), "split": args.split, "strings": len(items),
+    summary = {"translator": translator.fingerprint(), "glossary": glossary.describe() if glossary else None,
+               "split": args.split, "strings": len(items),
                "questions": len({it["question_id"] for it in items}), "languages": {}}
     for lang in languages:
-        outputs = translate_missing(items, lang, translator, folder / f"{lang}.jsonl")
+        outputs = translate_missing(items, lang, translator, folder / f"{lang}.jsonl", glossary)
         hyps = [outputs[it["id"]]["output"] or "" for it in items]
         refs = [it["refs"][lang] for it in items]
         copy = [it["english"] for it in items]

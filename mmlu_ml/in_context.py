@@ -5,7 +5,8 @@ question they answer (BENCHMARKS.md). A translator whose `option_context(target)
 of at most N words as a unit: the option, its question and the question's translation, encoded into one string.
 So the stage's string machinery (de-duplication, cache keys over the exact text, batches, counts) needs no
 second path, and the same option under two questions is two units, two cache rows. Other translators never
-see a unit.
+see a unit. A unit may also carry glossary hints (mmlu_ml.glossary): (term, translation) pairs the translator
+gets as exchanges before the text; a question with hints is a unit with no question of its own.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ _MARK = "\x1eoption-in-context\x1e"  # a control character no MMLU string holds
 
 
 class Unit(NamedTuple):
-    option: str
-    question: str
+    text: str  # what is translated: an option, or any string that carries hints
+    question: str  # "" where there is no question to go with it
     question_translated: str
+    hints: tuple = ()  # ((term, translation), ...)
 
 
 def wants_context(text: str, words: int) -> bool:
@@ -30,18 +32,27 @@ def wants_context(text: str, words: int) -> bool:
     return 0 < len(text.split()) <= words and not protect.is_untranslatable(text)
 
 
-def encode(option: str, question: str, question_translated: str) -> str:
-    return _MARK + json.dumps([option, question, question_translated], ensure_ascii=False)
+def encode(text: str, question: str = "", question_translated: str = "", hints=()) -> str:
+    """One string for the stage; without hints it is the same string as before hints existed (same cache key)."""
+    fields = [text, question, question_translated] + ([[list(h) for h in hints]] if hints else [])
+    return _MARK + json.dumps(fields, ensure_ascii=False)
+
+
+def sent_as(text: str, hints=(), question: str = "", question_translated: str = "") -> str:
+    """What the stage sends for `text`: the text itself, or a unit when it carries hints or its question."""
+    return encode(text, question, question_translated, hints) if hints or question else text
 
 
 def decode(text: str) -> Unit | None:
     """The unit `text` encodes, or None for a plain string."""
     if not text.startswith(_MARK):
         return None
-    return Unit(*json.loads(text[len(_MARK):]))
+    fields = json.loads(text[len(_MARK):])
+    hints = tuple(tuple(h) for h in fields[3]) if len(fields) > 3 else ()
+    return Unit(fields[0], fields[1], fields[2], hints)
 
 
 def text_of(text: str) -> str:
     """What is translated: the option of a unit, the string itself otherwise (what counts toward sizes)."""
     unit = decode(text)
-    return unit.option if unit else text
+    return unit.text if unit else text

@@ -57,13 +57,14 @@ def insisting(text: str, target: Language) -> str:
 
 
 def single_messages(text: str, source: Language, target: Language, insist: bool = False,
-                    context: tuple[str, str] | None = None) -> list[dict]:
+                    context: tuple[tuple[str, str], ...] = ()) -> list[dict]:
     """System instructions, the language's few-shot turns, then the text (restated as a task if `insist`).
-    `context` (a source text and its translation: an option's question) goes in as one more exchange just
-    before the text. Only the last turns depend on the text, so llama.cpp reuses the rest from its KV cache."""
+    `context` (source texts and their translations: glossary terms, an option's question) goes in as more
+    exchanges just before the text. Only the last turns depend on the text, so llama.cpp reuses the rest from
+    its KV cache."""
     messages = [{"role": "system", "content": instructions(source, target, batch=False)}]
     pairs = list(llm_examples.pairs(target.code)) if source.code == "en" else []
-    for english, translated in pairs + ([context] if context else []):
+    for english, translated in pairs + list(context):
         messages += [{"role": "user", "content": english}, {"role": "assistant", "content": translated}]
     messages.append({"role": "user", "content": insisting(text, target) if insist else text})
     return messages

@@ -109,14 +109,14 @@ class LocalTranslator:
         return rendered.split(probe, 1)[1].strip("\n").split("\n")[0].strip() if probe in rendered else ""
 
     def _prompt(self, text: str, source: Language, target: Language, insist: bool = False,
-                context: tuple[str, str] | None = None) -> tuple[str, list[str]]:
+                context: tuple[tuple[str, str], ...] = ()) -> tuple[str, list[str]]:
         """The rendered prompt and its stop strings: the chat template, or a plain completion for base models."""
         if self._format is not None:
             return self._format(messages=single_messages(text, source, target, insist, context)).prompt, self._stops
         src, tgt = source.name, target.name
         lines = [instructions(source, target, batch=False), ""]
         pairs = list(llm_examples.pairs(target.code)) if source.code == "en" else []
-        for english, translated in pairs + ([context] if context else []):
+        for english, translated in pairs + list(context):
             lines += [f"{src}: {english}", f"{tgt}: {translated}", ""]
         lines += [f"{src}: {insisting(text, target) if insist else text}", f"{tgt}:"]
         return "\n".join(lines), [f"\n{src}:"] + ([] if "\n\n" in text else ["\n\n"])
@@ -128,37 +128,38 @@ class LocalTranslator:
         return (yield Request(tokens, budget, stop, repeat_penalty, _repeating_tail))
 
     def _attempt(self, llm, text: str, source: Language, target: Language, insist: bool = False,
-                 penalty: float = 1.0, context: tuple[str, str] | None = None):
+                 penalty: float = 1.0, context: tuple[tuple[str, str], ...] = ()):
         prompt, stop = self._prompt(text, source, target, insist, context)
         budget = token_budget(len(llm.tokenize(text.encode("utf-8"), add_bos=False)), target)
         return clean_single((yield from self._generate(llm, prompt, stop, budget, penalty)), text)
 
-    def _masked_attempt(self, llm, text: str, source: Language, target: Language):
+    def _masked_attempt(self, llm, text: str, source: Language, target: Language, hints=()):
         """The text sent with its protected spans as [F1], [F2], ... (protect.to_placeholders), put back
         after; None when it has no span or the model dropped or repeated a placeholder."""
         masked = protect.to_placeholders(text)
         if masked is None:
             return None
-        reply = yield from self._attempt(llm, masked[0], source, target)
+        reply = yield from self._attempt(llm, masked[0], source, target, context=hints)
         return protect.from_placeholders(reply, masked[1])
 
-    def _translate_one(self, text: str, source: Language, target: Language):
-        """One string's translation: a coroutine that yields generation requests (run by llama_generate)."""
+    def _translate_one(self, text: str, source: Language, target: Language, hints=()):
+        """One string's translation: a coroutine that yields generation requests (run by llama_generate).
+        `hints`: glossary (term, translation) pairs, sent as exchanges before the text in every attempt."""
         if keep_as_is(text):
             return text
         llm = self._load()
         # Formulas, code and blanks go as placeholders: the model cannot rewrite or solve what it cannot see.
         # Where it drops one, the text goes as it is.
-        first = yield from self._masked_attempt(llm, text, source, target)
+        first = yield from self._masked_attempt(llm, text, source, target, hints)
         if first is None:
-            first = yield from self._attempt(llm, text, source, target)
+            first = yield from self._attempt(llm, text, source, target, context=hints)
         wrong = defects(first, text, target) if first.strip() else ["empty"]
         if not wrong:
             return first
         # One more attempt, the task restated beside the text (and a repetition penalty after a loop); the
         # attempt with fewer visible defects wins, the first on a tie; what still loops is cut back.
         penalty = RETRY_REPEAT_PENALTY if "loop" in wrong else 1.0
-        second = yield from self._attempt(llm, text, source, target, insist=True, penalty=penalty)
+        second = yield from self._attempt(llm, text, source, target, insist=True, penalty=penalty, context=hints)
         wrong2 = defects(second, text, target) if second.strip() else ["empty"]
         result = second if len(wrong2) < len(wrong) else first
         result = trim_loop(result, text)
@@ -168,23 +169,27 @@ class LocalTranslator:
         """Options of up to this many words go to `target` with their question (0: none do)."""
         return CONTEXT_WORDS if target.script in CONTEXT_SCRIPTS else 0
 
-    def _translate_option(self, unit: in_context.Unit, source: Language, target: Language):
-        """An option translated after its question's exchange; where that reply shows a visible defect, or the
-        option holds a protected span, the option is translated on its own instead."""
-        text = unit.option
-        if keep_as_is(text) or protect.spans(text):
-            return (yield from self._translate_one(text, source, target))
+    def takes_hints(self, target: Language) -> bool:
+        """Glossary hints (mmlu_ml.glossary) come inside the strings, as in_context units."""
+        return True
+
+    def _translate_unit(self, unit: in_context.Unit, source: Language, target: Language):
+        """A unit's text, after its hints' exchanges and, for an option, its question's; where the option's
+        reply shows a visible defect, or it holds a protected span, it is translated without the question."""
+        text, hints = unit.text, unit.hints
+        if not unit.question or keep_as_is(text) or protect.spans(text):
+            return (yield from self._translate_one(text, source, target, hints))
         reply = yield from self._attempt(self._load(), text, source, target,
-                                         context=(unit.question, unit.question_translated))
+                                         context=hints + ((unit.question, unit.question_translated),))
         if reply.strip() and not defects(reply, text, target):
             return reply
-        return (yield from self._translate_one(text, source, target))
+        return (yield from self._translate_one(text, source, target, hints))
 
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]:
         jobs = []
         for text in texts:
             unit = in_context.decode(text)
-            jobs.append(self._translate_option(unit, source, target) if unit
+            jobs.append(self._translate_unit(unit, source, target) if unit
                         else self._translate_one(text, source, target))
         with self._lock:  # one llama context: calls are serial
             self._load()
