@@ -140,6 +140,9 @@ def translate_options(f):
                      help="Hourly character budget to pace under (Azure S1 quota by default)."),
         click.option("--price-per-million", type=click.FloatRange(min=0), default=10.0, show_default=True,
                      help="USD per million characters, for --dry-run (Azure standard list price)."),
+        click.option("--glossary", envvar="MMLU_ML_GLOSSARY", default=None, show_envvar=True,
+                     help="Term base for translators that take hints (local): a YAML file shaped like "
+                          "mmlu_ml/glossary.yaml, or none. Default: that built-in file."),
         click.option("--dry-run", is_flag=True, help="Count what would be sent and what it costs; send nothing."),
         click.option("--strict", is_flag=True, help="Exit non-zero when a translation check fails its threshold."),
     ]):

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from . import backends, cache as cache_mod, in_context, languages as languages_mod, mmlu, paths, protect
+from . import backends, cache as cache_mod, glossary as glossary_mod, in_context, languages as languages_mod, mmlu, paths, protect
 from .errors import MmluMlError
 from .languages import Language
 from .pacing import Pacer, pack
@@ -45,7 +45,8 @@ class Translator(Protocol):
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]: ...
 
     # Optional: option_context(target) -> N: options of at most N words come as in_context units (the option
-    # with its question and the question's translation), sent after the questions;
+    # with its question and the question's translation), sent after the questions; takes_hints(target) -> bool:
+    # strings holding glossary terms come as units with (term, translation) hints (mmlu_ml.glossary);
     # preflight() raises MmluMlError when nothing could be sent (a missing key);
     # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
     # usage() -> {"requests": int, "billed_chars": int}, cumulative for the calling thread, which the
@@ -64,8 +65,11 @@ def translation_dir(out: Path, translator: str, language: str) -> Path:
 
 
 def run_translate(source, languages, subjects, splits, limit, cache_dir, out, translator, translator_model,
-                  concurrency, chars_per_hour, price_per_million, dry_run, strict) -> list[dict]:
-    """Translate and write; returns the summary rows (one per language and split). See the module docstring."""
+                  concurrency, chars_per_hour, price_per_million, dry_run, strict, glossary=None) -> list[dict]:
+    """Translate and write; returns the summary rows (one per language and split). See the module docstring.
+    `glossary`: a term base file, "default" or "none" (mmlu_ml.glossary); None is the built-in one for a
+    translator that takes hints."""
+    terms = glossary_mod.load(glossary)
     table = languages_mod.load()
     langs = table.select(languages)
     subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
@@ -77,6 +81,9 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     cache_dir, out = Path(cache_dir), Path(out)
     plan = Plan.build(mmlu.load(source, subj, spl, limit), subj, spl, limit)
     tr = cls(translator_model, cache_dir, concurrency=concurrency) if foreign else None
+    if glossary not in (None, "none") and tr is not None and not hasattr(tr, "takes_hints"):
+        raise MmluMlError(f"--glossary: the {translator} translator takes no glossary hints (local does); "
+                          "drop --glossary or use --translator local")
     measure = getattr(tr, "request_chars", len)
     distinct = plan.all_distinct()
     sizes = _Memo(lambda t: measure(in_context.text_of(t)))  # measured as strings are packed, requests in flight
@@ -112,7 +119,9 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
         pacer = Pacer(chars_per_hour)
         try:
             for lang in foreign:
-                summary += _language(plan, tr, english, lang, db, pacer, out, sizes, copied, concurrency, True)
+                hinted = terms if hasattr(tr, "takes_hints") and tr.takes_hints(lang) else None
+                summary += _language(plan, tr, english, lang, db, pacer, out, sizes, copied, concurrency, True,
+                                     hinted)
         finally:
             db.close()
     print_summary(summary)
@@ -144,7 +153,7 @@ def _lookup(db: cache_mod.Cache, keys: dict[str, str], texts: list[str]) -> dict
 
 
 def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out: Path, sizes, copied,
-              concurrency: int, run_checks: bool) -> list[dict]:
+              concurrency: int, run_checks: bool, glossary=None) -> list[dict]:
     """Translate one language; write each split whose strings all came back. Returns its summary rows.
 
     Batches never mix splits, so what each split cost (requests, billed characters) is counted exactly,
@@ -157,9 +166,19 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     def in_context_option(text: str) -> bool:
         return bool(words) and in_context.wants_context(text, words)
 
-    key_of = {}  # (question, option) -> the string an option in context is translated as
+    key_of = {}  # (question id, text) -> the unit it is sent as: with glossary hints, or an option in context
+
+    def hints(q, text: str) -> tuple:
+        return glossary.hints(text, q.subject, lang.code) if glossary is not None else ()
+
+    def sent(q, text: str) -> str:
+        if h := hints(q, text):
+            key_of[q.id, text] = in_context.encode(text, hints=h)
+        return key_of.get((q.id, text), text)
+
     texts = {split: list(dict.fromkeys(
-        [t for q in plan.questions[split] for t in (q.question, *(c for c in q.choices if not in_context_option(c)))]
+        [sent(q, t) for q in plan.questions[split]
+         for t in (q.question, *(c for c in q.choices if not in_context_option(c)))]
         + (plan.instruction_strings() if split == plan.splits[0] else []))) for split in plan.splits}
     done: dict[str, str] = {}
     if db is None:  # identity: nothing to pay
@@ -216,10 +235,11 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
             units = {split: [] for split in plan.splits}
             for split in plan.splits:
                 for q in plan.questions[split]:
+                    asked = key_of.get((q.id, q.question), q.question)
                     for c in q.choices:
-                        if in_context_option(c) and q.question in done:
-                            key_of[q.question, c] = in_context.encode(c, q.question, done[q.question])
-                            units[split].append(key_of[q.question, c])
+                        if in_context_option(c) and asked in done:
+                            key_of[q.id, c] = in_context.encode(c, q.question, done[asked], hints(q, c))
+                            units[split].append(key_of[q.id, c])
                 units[split] = list(dict.fromkeys(units[split]))
                 texts[split] += units[split]
             send(units)
@@ -234,7 +254,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
                  "billed": cost[split]["billed_chars"]}
         bad = {t for t in texts[split] if t in failed}
         stuck = [q.id for q in plan.questions[split]  # a question whose translation failed leaves its options unsent
-                 if any(in_context_option(c) and (q.question, c) not in key_of for c in q.choices)]
+                 if any(in_context_option(c) and (q.id, c) not in key_of for c in q.choices)]
         counts = {"questions": len(plan.questions[split]), "strings": len(plan.strings(split)),
                   "distinct": len(texts[split]), "untranslatable": len(kept),
                   "failed": len(bad)}
@@ -249,7 +269,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
         row["flagged"] = list(checks.get("failed", []))
         write_split(out, tr.name, lang, split, questions,
                     manifest(plan, fingerprint, lang, split, counts, chars, row["requests"],
-                             cost[split]["end"] - started, checks))
+                             cost[split]["end"] - started, checks, glossary))
     if all(line in done for line in plan.instruction_strings()):
         write_instructions(out, tr.name, lang, plan, done)
     return rows
@@ -376,7 +396,7 @@ def _usage(tr) -> dict:
 
 
 def _ids_of(plan: Plan, split: str, bad: set[str], key_of: dict) -> list[str]:
-    ids = [q.id for q in plan.questions[split] if bad & {q.question, *(key_of.get((q.question, c), c) for c in q.choices)}]
+    ids = [q.id for q in plan.questions[split] if bad & {key_of.get((q.id, t), t) for t in (q.question, *q.choices)}]
     if bad & set(plan.instruction_strings()):
         ids.append("instructions")
     return ids[:10]

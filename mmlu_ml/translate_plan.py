@@ -55,11 +55,12 @@ class Plan:
 
 def translated_questions(plan: Plan, split: str, lang: Language, done: dict[str, str],
                          key_of: dict | None = None) -> list[Question]:
-    """The split's questions in `lang`; `key_of` maps (question, option) to the string an option in context
-    was sent as (mmlu_ml.in_context), other options being looked up as they are."""
+    """The split's questions in `lang`; `key_of` maps (question id, text) to the unit a string was sent as
+    (mmlu_ml.in_context: glossary hints, an option in context), other strings being looked up as they are."""
     key_of = key_of or {}
-    return [Question(subject=q.subject, split=q.split, index=q.index, question=done[q.question],
-                     choices=tuple(done[key_of.get((q.question, c), c)] for c in q.choices), answer=q.answer,
+    return [Question(subject=q.subject, split=q.split, index=q.index,
+                     question=done[key_of.get((q.id, q.question), q.question)],
+                     choices=tuple(done[key_of.get((q.id, c), c)] for c in q.choices), answer=q.answer,
                      language=lang.code)
             for q in plan.questions[split]]
 
@@ -89,9 +90,10 @@ def write_instructions(out: Path, translator: str, lang: Language, plan: Plan, d
 
 
 def manifest(plan: Plan, fingerprint: dict, lang: Language, split: str, counts: dict, chars: dict,
-             requests: int, duration: float, checks: dict) -> dict:
+             requests: int, duration: float, checks: dict, glossary=None) -> dict:
     return {
-        "tool_version": __version__, "translator": fingerprint, "source": plan.dataset.source,
+        "tool_version": __version__, "translator": fingerprint,
+        "glossary": glossary.describe() if glossary is not None else None, "source": plan.dataset.source,
         "source_hash": plan.dataset.source_hash, "language": lang.code, "split": split,
         "subjects": plan.subjects, "limit": plan.limit, "counts": counts, "chars": chars, "requests": requests,
         "duration_s": round(duration, 3), "checks": checks,

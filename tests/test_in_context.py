@@ -9,7 +9,7 @@ from mmlu_ml import in_context
 
 def test_units_and_plain_strings():
     unit = in_context.encode("Mercury", "Which planet is closest to the Sun?", "Quelle planète ... ?")
-    assert in_context.decode(unit) == ("Mercury", "Which planet is closest to the Sun?", "Quelle planète ... ?")
+    assert in_context.decode(unit) == ("Mercury", "Which planet is closest to the Sun?", "Quelle planète ... ?", ())
     assert in_context.text_of(unit) == "Mercury" and in_context.text_of("Mercury") == "Mercury"
     assert in_context.decode("Mercury") is None
     # the same option under another question is another string: another cache row
@@ -25,7 +25,7 @@ def test_which_options_go_with_their_question():
 @given(st.text(), st.text(), st.text())
 def test_round_trip(option, question, translated):
     unit = in_context.encode(option, question, translated)
-    assert in_context.decode(unit) == (option, question, translated)
+    assert in_context.decode(unit) == (option, question, translated, ())
     assert in_context.text_of(unit) == option
 
 

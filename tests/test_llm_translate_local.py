@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -155,6 +156,46 @@ def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
     assert not any(QUESTION[0] in p for p in prompts if p.endswith("English: Mercury\nFrench:"))
 
 
+def test_stage_sends_glossary_terms_before_the_strings_that_hold_them(tmp_path, monkeypatch):
+    args = _planets(tmp_path)
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("zh:\n  astronomy:\n    planet: 行星\n    metal: 金属\n", encoding="utf-8")
+    prompts: list[str] = []
+    real = LocalTranslator._generate
+
+    def generate(self, llm, prompt, *a):
+        prompts.append(prompt)
+        return (yield from real(self, llm, prompt, *a))
+    monkeypatch.setattr(LocalTranslator, "_generate", generate)
+    run_translate(**args, glossary=str(terms))
+
+    def asked(text):  # the prompts whose last turn is `text`
+        return [p for p in prompts if p.endswith(f"English: {text}\nMandarin:")]
+    assert asked(QUESTION[0]) and all(p.endswith(f"English: planet\nMandarin: 行星\n\nEnglish: {QUESTION[0]}\nMandarin:")
+                                      for p in asked(QUESTION[0]))
+    metal = "Which metal is liquid at room temperature?"
+    assert all("English: metal\nMandarin: 金属" in p and "行星" not in p for p in asked(metal))
+    long_option = asked("The largest planet of them all")
+    assert long_option and all("English: planet\nMandarin: 行星" in p for p in long_option)
+    assert all("English: planet\n" not in p for p in asked("Venus") + asked("Mars"))  # no term: no hint
+    manifest = json.loads((tmp_path / "out" / "translations" / "local" / "zh" / "dev.manifest.json").read_text())
+    assert manifest["glossary"]["sha256"] == hashlib.sha256(terms.read_bytes()).hexdigest()
+    rows = [json.loads(line) for line in (tmp_path / "out" / "translations" / "local" / "zh" / "dev.jsonl").read_text().splitlines()]
+    assert [r["answer"] for r in rows] == ["A", "A"] and all(len(r["choices"]) == 4 and r["question"] for r in rows)
+    prompts.clear()
+    run_translate(**args, glossary=str(terms))
+    assert prompts == []  # hinted strings are cached under their hints
+    terms.write_text("zh:\n  astronomy:\n    planet: 星球\n    metal: 金属\n", encoding="utf-8")
+    run_translate(**args, glossary=str(terms))  # an entry changed: only the strings holding it go again
+    assert asked(QUESTION[0]) and all("English: planet\nMandarin: 星球\n" in p for p in asked(QUESTION[0]))
+    assert not asked(metal) and not any("English: metal\n" in p for p in prompts)
+    prompts.clear()
+    run_translate(**args, glossary="none")
+    assert asked(QUESTION[0]) and not any("English: planet\nMandarin:" in p for p in prompts)
+    manifest = json.loads((tmp_path / "out" / "translations" / "local" / "zh" / "dev.manifest.json").read_text())
+    assert manifest["glossary"] is None
+
+
 def test_options_wait_for_their_question(tmp_path, monkeypatch):
     args = _planets(tmp_path)
     real = LocalTranslator._translate_one
@@ -165,8 +206,8 @@ def test_options_wait_for_their_question(tmp_path, monkeypatch):
         return (yield from real(self, text, *a))
     monkeypatch.setattr(LocalTranslator, "_translate_one", failing)
     sent: list[str] = []
-    real_option = LocalTranslator._translate_option
-    monkeypatch.setattr(LocalTranslator, "_translate_option", lambda self, unit, *a: sent.append(unit) or real_option(self, unit, *a))
+    real_unit = LocalTranslator._translate_unit
+    monkeypatch.setattr(LocalTranslator, "_translate_unit", lambda self, unit, *a: sent.append(unit) or real_unit(self, unit, *a))
     with pytest.raises(TranslationFailed, match="astronomy/dev/1"):
         run_translate(**args)
     assert {u.question for u in sent} == {QUESTION[0]}  # the failed question's options were never sent
