@@ -132,6 +132,28 @@ def select(languages: list[str], n_strings: int, split: str, spread: bool = Fals
     return items
 
 
+def subject_items(subjects: list[str], lang: str, exclude: frozenset, glossary=None) -> list[dict]:
+    """Every string of `subjects` that Okapi translated into `lang`, dev and val, but the ids in `exclude` (the
+    default sample); with `glossary`, only the strings holding one of its terms (the others come back the
+    same with or without it). A check of glossary entries on strings they were not written from."""
+    items = []
+    for split in ("dev", "val"):
+        refs = {}
+        for line in (REFERENCE / f"{lang}_{split}.jsonl").read_text(encoding="utf-8").split("\n"):
+            row = json.loads(line) if line.strip() else {}
+            if row.get("subject") in subjects:
+                refs[(row["subject"], row["index"])] = row
+        for subject in subjects:
+            for q in _csv_rows(split, subject):
+                for field, text in zip(FIELDS, (q.question, *q.choices)):
+                    item = {"id": f"{q.id}:{field}", "question_id": q.id, "field": field, "english": text}
+                    if (subject, q.index) not in refs or item["id"] in exclude or protect.is_untranslatable(text) \
+                            or (glossary is not None and not glossary.hints(text, subject, lang)):
+                        continue
+                    items.append({**item, "refs": {lang: refs[(subject, q.index)][field]}})
+    return items
+
+
 def use_plain_prompt() -> None:
     """The `local` translator as first measured, before any of its code: one plain instruction, no examples,
     no second attempt, formulas and quantities sent like any text, no placeholders (the loop guard's early stop
@@ -215,6 +237,10 @@ def main(argv=None) -> int:
     ap.add_argument("--held-out", action="store_true",
                     help="Leave out the questions of the default sample (100 strings): a check for what was tuned on it.")
     ap.add_argument("--glossary", default="default", help="Term base (mmlu_ml/glossary.yaml), a YAML file or 'none'.")
+    ap.add_argument("--subjects", default=None, metavar="LIST",
+                    help="Instead of the sample: the strings of these subjects (dev+val, one language) that hold a "
+                         "term of the glossary --hinted-by, the default sample left out; with --glossary none too.")
+    ap.add_argument("--hinted-by", default="default", help="The glossary that picks the strings of --subjects.")
     ap.add_argument("--plain", action="store_true", help="The plain prompt measured before any code (baseline).")
     ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
     ap.add_argument("--labels", default=None, metavar="JSON",
@@ -227,13 +253,18 @@ def main(argv=None) -> int:
     sample = DEFAULT_LANGUAGES + [x for x in languages if x not in DEFAULT_LANGUAGES]
     held_out = frozenset(it["question_id"] for it in select(sample, 100, args.split)) if args.held_out else frozenset()
     items = select(sample, args.strings, args.split, args.spread, held_out)
+    if args.subjects:  # the same strings whatever --glossary says, so runs with and without compare
+        from mmlu_ml import glossary as glossary_mod
+        default_ids = frozenset(it["id"] for it in select(sample, 100, "val"))
+        items = subject_items(args.subjects.split(","), languages[0], default_ids, glossary_mod.load(args.hinted_by))
     if args.plain:
         use_plain_prompt()
     translator = _translator(args.translator, args.translator_model, Path(args.cache_dir))
     from mmlu_ml import glossary as glossary_mod
     glossary = glossary_mod.load(args.glossary)
-    folder = Path(args.out) / f"{args.translator}{args.tag}" / (args.split + ("-spread" if args.spread else "")
-                                                                     + ("-held-out" if args.held_out else ""))
+    folder = Path(args.out) / f"{args.translator}{args.tag}" / (
+        f"subjects-{args.subjects.replace(',', '+')}" if args.subjects else
+        args.split + ("-spread" if args.spread else "") + ("-held-out" if args.held_out else ""))
     summary = {"translator": translator.fingerprint(), "glossary": glossary.describe() if glossary else None,
                "split": args.split, "strings": len(items),
                "questions": len({it["question_id"] for it in items}), "languages": {}}
