@@ -128,8 +128,8 @@ def _planets(tmp_path):
                 concurrency=1, chars_per_hour=10**9, price_per_million=10.0, dry_run=False, strict=False)
 
 
-def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
-    args = _planets(tmp_path)
+def _record_prompts(monkeypatch) -> list[str]:
+    """Every prompt any LocalTranslator sends, in order."""
     prompts: list[str] = []
     real = LocalTranslator._generate
 
@@ -137,6 +137,12 @@ def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
         prompts.append(prompt)
         return (yield from real(self, llm, prompt, *a))
     monkeypatch.setattr(LocalTranslator, "_generate", generate)
+    return prompts
+
+
+def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
+    args = _planets(tmp_path)
+    prompts = _record_prompts(monkeypatch)
     run_translate(**args)
     last_turn = [p.rsplit("\n\nEnglish: ", 2) for p in prompts]
     mercury = [turns[-2] for turns in last_turn if turns[-1] == "Mercury\nMandarin:"]
@@ -160,13 +166,7 @@ def test_stage_sends_glossary_terms_before_the_strings_that_hold_them(tmp_path, 
     args = _planets(tmp_path)
     terms = tmp_path / "terms.yaml"
     terms.write_text("zh:\n  astronomy:\n    planet: 行星\n    metal: 金属\n", encoding="utf-8")
-    prompts: list[str] = []
-    real = LocalTranslator._generate
-
-    def generate(self, llm, prompt, *a):
-        prompts.append(prompt)
-        return (yield from real(self, llm, prompt, *a))
-    monkeypatch.setattr(LocalTranslator, "_generate", generate)
+    prompts = _record_prompts(monkeypatch)
     run_translate(**args, glossary=str(terms))
 
     def asked(text):  # the prompts whose last turn is `text`
