@@ -266,7 +266,7 @@ def main(argv=None) -> int:
         f"subjects-{args.subjects.replace(',', '+')}" if args.subjects else
         args.split + ("-spread" if args.spread else "") + ("-held-out" if args.held_out else ""))
     summary = {"translator": translator.fingerprint(), "glossary": glossary.describe() if glossary else None,
-               "split": args.split, "strings": len(items),
+               "split": "dev+val" if args.subjects else args.split, "strings": len(items),
                "questions": len({it["question_id"] for it in items}), "languages": {}}
     for lang in languages:
         outputs = translate_missing(items, lang, translator, folder / f"{lang}.jsonl", glossary)
@@ -289,7 +289,7 @@ def main(argv=None) -> int:
         print(lang, json.dumps(row), flush=True)
     from mmlu_ml.records import write_json
     write_json(folder / "summary.json", summary)
-    print(f"{len(items)} strings ({summary['questions']} questions) of {args.split}; summary: {folder / 'summary.json'}")
+    print(f"{len(items)} strings ({summary['questions']} questions) of {summary['split']}; summary: {folder / 'summary.json'}")
     return 0
 
 
