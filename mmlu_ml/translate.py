@@ -26,8 +26,8 @@ from .errors import MmluMlError
 from .languages import Language
 from .pacing import Pacer, pack
 from .subjects import SPLITS, SUBJECTS
-from .translate_plan import (Plan, manifest, print_dry_run, print_summary, translated_questions,
-                             write_instructions, write_split)
+from .translate_plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary,
+                             translated_questions, write_instructions, write_split)
 
 try:  # written by another part of the project; the stage works (and says so) without it
     from .checks import check_language
@@ -90,7 +90,7 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     copied = _Memo(protect.is_untranslatable).__getitem__  # judged once per string, for every language
     db_path = cache_dir / "translations.sqlite"
 
-    if dry_run:  # options in context (option_context) count as plain strings: units need their questions back
+    if dry_run:
         db = cache_mod.Cache(db_path, "translations") if foreign and db_path.exists() else None
         rows = []
         for lang in langs:
@@ -98,11 +98,8 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
                    "strings": sum(len(plan.strings(s)) for s in spl), "distinct": len(distinct),
                    "untranslatable": 0, "cached": 0, "send": 0, "chars": 0}
             if lang.code != "en":
-                todo = [t for t in distinct if not copied(t)]
-                hits = _lookup(db, cache_keys(tr.fingerprint(), lang, todo), todo) if db else {}
-                todo = [t for t in todo if t not in hits]
-                row.update(untranslatable=len(distinct) - len(todo) - len(hits), cached=len(hits), send=len(todo),
-                           chars=sum(sizes[t] for t in todo))
+                hinted = terms if hasattr(tr, "takes_hints") and tr.takes_hints(lang) else None
+                row.update(_to_send(plan, tr, lang, hinted, db, sizes, copied))
             rows.append(row)
         print_dry_run(rows, price_per_million)
         return rows
@@ -138,6 +135,33 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     return summary
 
 
+def _to_send(plan: Plan, tr, lang: Language, glossary, db, sizes, copied) -> dict:
+    """The dry run's counts for one language: the strings a run would send, as it would send them (with glossary
+    hints, options with their question), less those copied or found in the cache. An option waiting for a
+    question that is not cached yet counts as one more string to send, as it will be."""
+    words = tr.option_context(lang) if hasattr(tr, "option_context") else 0
+    texts, key_of, waiting = first_pass(plan, lang.code, glossary, words)
+    first = list(dict.fromkeys(t for split in plan.splits for t in texts[split]))
+    todo = [t for t in first if not copied(t)]
+    fingerprint = tr.fingerprint()
+    keys = cache_keys(fingerprint, lang, todo)
+    hits = _lookup(db, keys, todo) if db else {}
+    done = {**{t: t for t in first if copied(t)}, **hits}
+    known, unknown = {}, {}  # options whose question's translation is cached (so their unit is known), the rest
+    for _, q, c in waiting:
+        asked = key_of.get((q.id, q.question), q.question)
+        h = hints_of(glossary, q, c, lang.code)
+        if asked in done:
+            known[in_context.encode(c, q.question, done[asked], h)] = None
+        else:
+            unknown[q.question, c, h] = None
+    known_hits = _lookup(db, cache_keys(fingerprint, lang, list(known)), list(known)) if db else {}
+    send = [t for t in todo if t not in hits] + [t for t in known if t not in known_hits]
+    return {"distinct": len(first) + len(known) + len(unknown), "untranslatable": len(first) - len(todo),
+            "cached": len(hits) + len(known_hits), "send": len(send) + len(unknown),
+            "chars": sum(sizes[t] for t in send) + sum(sizes[c] for _, c, _ in unknown)}
+
+
 def cache_keys(fingerprint: dict, lang: Language, texts) -> dict[str, str]:
     """`cache.key_of(fingerprint, "en", lang.code, text)` for each text, without re-encoding the fingerprint
     for every string: the canonical JSON of the list is its encoded head, then the text (tests compare the two)."""
@@ -163,23 +187,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     fingerprint = tr.fingerprint()
     words = tr.option_context(lang) if db is not None and hasattr(tr, "option_context") else 0
 
-    def in_context_option(text: str) -> bool:
-        return bool(words) and in_context.wants_context(text, words)
-
-    key_of = {}  # (question id, text) -> the unit it is sent as: with glossary hints, or an option in context
-
-    def hints(q, text: str) -> tuple:
-        return glossary.hints(text, q.subject, lang.code) if glossary is not None else ()
-
-    def sent(q, text: str) -> str:
-        if h := hints(q, text):
-            key_of[q.id, text] = in_context.encode(text, hints=h)
-        return key_of.get((q.id, text), text)
-
-    texts = {split: list(dict.fromkeys(
-        [sent(q, t) for q in plan.questions[split]
-         for t in (q.question, *(c for c in q.choices if not in_context_option(c)))]
-        + (plan.instruction_strings() if split == plan.splits[0] else []))) for split in plan.splits}
+    texts, key_of, waiting = first_pass(plan, lang.code, glossary, words)  # key_of: (question id, text) -> unit
     done: dict[str, str] = {}
     if db is None:  # identity: nothing to pay
         done = {t: t for split in plan.splits for t in texts[split]}
@@ -233,13 +241,12 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
         send(texts)
         if words:  # short options after their questions, which they carry with their translations
             units = {split: [] for split in plan.splits}
+            for split, q, c in waiting:
+                asked = key_of.get((q.id, q.question), q.question)
+                if asked in done:
+                    key_of[q.id, c] = in_context.encode(c, q.question, done[asked], hints_of(glossary, q, c, lang.code))
+                    units[split].append(key_of[q.id, c])
             for split in plan.splits:
-                for q in plan.questions[split]:
-                    asked = key_of.get((q.id, q.question), q.question)
-                    for c in q.choices:
-                        if in_context_option(c) and asked in done:
-                            key_of[q.id, c] = in_context.encode(c, q.question, done[asked], hints(q, c))
-                            units[split].append(key_of[q.id, c])
                 units[split] = list(dict.fromkeys(units[split]))
                 texts[split] += units[split]
             send(units)
@@ -253,8 +260,8 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
         chars = {"sent": sum(sizes[t] for t in todo[split]), "cached": sum(sizes[t] for t in reused),
                  "billed": cost[split]["billed_chars"]}
         bad = {t for t in texts[split] if t in failed}
-        stuck = [q.id for q in plan.questions[split]  # a question whose translation failed leaves its options unsent
-                 if any(in_context_option(c) and (q.id, c) not in key_of for c in q.choices)]
+        stuck = list(dict.fromkeys(q.id for s, q, c in waiting  # a question whose translation failed leaves its
+                                   if s == split and (q.id, c) not in key_of))  # options unsent
         counts = {"questions": len(plan.questions[split]), "strings": len(plan.strings(split)),
                   "distinct": len(texts[split]), "untranslatable": len(kept),
                   "failed": len(bad)}

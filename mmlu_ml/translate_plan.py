@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, paths, records, templates
+from . import __version__, in_context, paths, records, templates
 from .languages import Language
 from .mmlu import Dataset
 from .records import Question
@@ -51,6 +51,39 @@ class Plan:
 
     def all_distinct(self) -> list[str]:
         return list(dict.fromkeys(s for split in self.splits for s in self.strings(split)))
+
+
+def hints_of(glossary, q: Question, text: str, lang: str) -> tuple:
+    """The glossary's (term, translation) pairs for one string of `q` (none without a glossary)."""
+    return glossary.hints(text, q.subject, lang) if glossary is not None else ()
+
+
+def first_pass(plan: Plan, lang: str, glossary, words: int) -> tuple[dict[str, list[str]], dict, list]:
+    """What the stage sends first into `lang`: per split, in order and without repeats, the questions and
+    options, each as it is or, holding a glossary term, as an in_context unit with its hints (`key_of` maps
+    (question id, text) to that unit); the first split also carries the instruction lines. `waiting`:
+    (split, question, option) for the options of at most `words` words, which go after their question's
+    translation comes back (in_context.wants_context)."""
+    key_of: dict = {}
+    waiting: list = []
+
+    def sent(q: Question, text: str) -> str:
+        if h := hints_of(glossary, q, text, lang):
+            key_of[q.id, text] = in_context.encode(text, hints=h)
+        return key_of.get((q.id, text), text)
+
+    texts = {}
+    for split in plan.splits:
+        out = []
+        for q in plan.questions[split]:
+            out.append(sent(q, q.question))
+            for c in q.choices:
+                if words and in_context.wants_context(c, words):
+                    waiting.append((split, q, c))
+                else:
+                    out.append(sent(q, c))
+        texts[split] = list(dict.fromkeys(out + (plan.instruction_strings() if split == plan.splits[0] else [])))
+    return texts, key_of, waiting
 
 
 def translated_questions(plan: Plan, split: str, lang: Language, done: dict[str, str],

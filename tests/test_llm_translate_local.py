@@ -185,7 +185,15 @@ def test_stage_sends_glossary_terms_before_the_strings_that_hold_them(tmp_path, 
     prompts.clear()
     run_translate(**args, glossary=str(terms))
     assert prompts == []  # hinted strings are cached under their hints
+
+    def dry_run() -> dict:
+        [row] = run_translate(**{**args, "dry_run": True}, glossary=str(terms))
+        return row
+    assert (dry_run()["send"], dry_run()["chars"]) == (0, 0)  # hinted strings and options in context: all cached
     terms.write_text("zh:\n  astronomy:\n    planet: 星球\n    metal: 金属\n", encoding="utf-8")
+    again = [QUESTION[0], "The largest planet of them all", "Mercury", "Venus", "Mars"]  # the question's options wait on it
+    assert (dry_run()["send"], dry_run()["chars"]) == (len(again), sum(map(len, again)))
+    assert prompts == []
     run_translate(**args, glossary=str(terms))  # an entry changed: only the strings holding it go again
     assert asked(QUESTION[0]) and all("English: planet\nMandarin: 星球\n" in p for p in asked(QUESTION[0]))
     assert not asked(metal) and not any("English: metal\n" in p for p in prompts)
