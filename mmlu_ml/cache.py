@@ -20,6 +20,21 @@ def key_of(*parts) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def keys_for(fingerprint: dict, source: str, target: str, texts) -> dict[str, str]:
+    """`key_of(fingerprint, source, target, text)` for each text, without re-encoding the fingerprint for every
+    string: the canonical JSON of the list is its encoded head, then the text (tests compare the two)."""
+    prefix = json.dumps([fingerprint, source, target], sort_keys=True, ensure_ascii=False,
+                        separators=(",", ":"))[:-1] + ","
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return {t: hashlib.sha256((prefix + encode(t) + "]").encode("utf-8")).hexdigest() for t in texts}
+
+
+def lookup(db: "Cache", keys: dict[str, str], texts: list[str]) -> dict[str, object]:
+    """The cached value of each text of `texts` that has one, by text (`keys`: text -> key)."""
+    found = db.get_many(keys[t] for t in texts)
+    return {t: found[keys[t]] for t in texts if keys[t] in found}
+
+
 class Cache:
     """key -> JSON value, in table `name` of the sqlite file at `path`. Thread-safe."""
 

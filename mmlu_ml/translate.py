@@ -10,8 +10,6 @@ each split's manifest counts exactly what it cost.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import threading
 import time
@@ -26,7 +24,7 @@ from .errors import MmluMlError
 from .languages import Language
 from .pacing import Pacer, pack
 from .subjects import SPLITS, SUBJECTS
-from .translate_plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary,
+from .translate_plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary, to_send,
                              translated_questions, write_instructions, write_split)
 
 try:  # written by another part of the project; the stage works (and says so) without it
@@ -99,7 +97,7 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
                    "untranslatable": 0, "cached": 0, "send": 0, "chars": 0}
             if lang.code != "en":
                 hinted = terms if hasattr(tr, "takes_hints") and tr.takes_hints(lang) else None
-                row.update(_to_send(plan, tr, lang, hinted, db, sizes, copied))
+                row.update(to_send(plan, tr, lang, hinted, db, sizes, copied))
             rows.append(row)
         print_dry_run(rows, price_per_million)
         return rows
@@ -133,47 +131,6 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
             f"{r['language']}/{r['split']}: {', '.join(r['flagged'])}" for r in flagged)
             + "; see checks in the manifests")
     return summary
-
-
-def _to_send(plan: Plan, tr, lang: Language, glossary, db, sizes, copied) -> dict:
-    """The dry run's counts for one language: the strings a run would send, as it would send them (with glossary
-    hints, options with their question), less those copied or found in the cache. An option waiting for a
-    question that is not cached yet counts as one more string to send, as it will be."""
-    words = tr.option_context(lang) if hasattr(tr, "option_context") else 0
-    texts, key_of, waiting = first_pass(plan, lang.code, glossary, words)
-    first = list(dict.fromkeys(t for split in plan.splits for t in texts[split]))
-    todo = [t for t in first if not copied(t)]
-    fingerprint = tr.fingerprint()
-    keys = cache_keys(fingerprint, lang, todo)
-    hits = _lookup(db, keys, todo) if db else {}
-    done = {**{t: t for t in first if copied(t)}, **hits}
-    known, unknown = {}, {}  # options whose question's translation is cached (so their unit is known), the rest
-    for _, q, c in waiting:
-        asked = key_of.get((q.id, q.question), q.question)
-        h = hints_of(glossary, q, c, lang.code)
-        if asked in done:
-            known[in_context.encode(c, q.question, done[asked], h)] = None
-        else:
-            unknown[q.question, c, h] = None
-    known_hits = _lookup(db, cache_keys(fingerprint, lang, list(known)), list(known)) if db else {}
-    send = [t for t in todo if t not in hits] + [t for t in known if t not in known_hits]
-    return {"distinct": len(first) + len(known) + len(unknown), "untranslatable": len(first) - len(todo),
-            "cached": len(hits) + len(known_hits), "send": len(send) + len(unknown),
-            "chars": sum(sizes[t] for t in send) + sum(sizes[c] for _, c, _ in unknown)}
-
-
-def cache_keys(fingerprint: dict, lang: Language, texts) -> dict[str, str]:
-    """`cache.key_of(fingerprint, "en", lang.code, text)` for each text, without re-encoding the fingerprint
-    for every string: the canonical JSON of the list is its encoded head, then the text (tests compare the two)."""
-    prefix = json.dumps([fingerprint, "en", lang.code], sort_keys=True, ensure_ascii=False,
-                        separators=(",", ":"))[:-1] + ","
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    return {t: hashlib.sha256((prefix + encode(t) + "]").encode("utf-8")).hexdigest() for t in texts}
-
-
-def _lookup(db: cache_mod.Cache, keys: dict[str, str], texts: list[str]) -> dict[str, str]:
-    found = db.get_many(keys[t] for t in texts)
-    return {t: found[keys[t]] for t in texts if keys[t] in found}
 
 
 def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out: Path, sizes, copied,
@@ -223,9 +180,9 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
                                 done[t] = t  # nothing to translate: copied, never paid for
                             else:
                                 fresh.append(t)
-                        chunk_keys = cache_keys(fingerprint, lang, fresh)
+                        chunk_keys = cache_mod.keys_for(fingerprint, "en", lang.code, fresh)
                         keys.update(chunk_keys)
-                        hits = _lookup(db, chunk_keys, fresh)
+                        hits = cache_mod.lookup(db, chunk_keys, fresh)
                         done.update(hits)
                         bar.skip(len(chunk) - len(fresh) + len(hits))
                         for t in fresh:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, in_context, paths, records, templates
+from . import __version__, cache, in_context, paths, records, templates
 from .languages import Language
 from .mmlu import Dataset
 from .records import Question
@@ -84,6 +84,33 @@ def first_pass(plan: Plan, lang: str, glossary, words: int) -> tuple[dict[str, l
                     out.append(sent(q, c))
         texts[split] = list(dict.fromkeys(out + (plan.instruction_strings() if split == plan.splits[0] else [])))
     return texts, key_of, waiting
+
+
+def to_send(plan: Plan, tr, lang: Language, glossary, db, sizes, copied) -> dict:
+    """The dry run's counts for one language: the strings a run would send, as it would send them (with glossary
+    hints, options with their question), less those copied or found in the cache. An option waiting for a
+    question that is not cached yet counts as one more string to send, as it will be."""
+    words = tr.option_context(lang) if hasattr(tr, "option_context") else 0
+    texts, key_of, waiting = first_pass(plan, lang.code, glossary, words)
+    first = list(dict.fromkeys(t for split in plan.splits for t in texts[split]))
+    todo = [t for t in first if not copied(t)]
+    fingerprint = tr.fingerprint()
+    keys = cache.keys_for(fingerprint, "en", lang.code, todo)
+    hits = cache.lookup(db, keys, todo) if db else {}
+    done = {**{t: t for t in first if copied(t)}, **hits}
+    known, unknown = {}, {}  # options whose question's translation is cached (so their unit is known), the rest
+    for _, q, c in waiting:
+        asked = key_of.get((q.id, q.question), q.question)
+        h = hints_of(glossary, q, c, lang.code)
+        if asked in done:
+            known[in_context.encode(c, q.question, done[asked], h)] = None
+        else:
+            unknown[q.question, c, h] = None
+    known_hits = cache.lookup(db, cache.keys_for(fingerprint, "en", lang.code, list(known)), list(known)) if db else {}
+    send = [t for t in todo if t not in hits] + [t for t in known if t not in known_hits]
+    return {"distinct": len(first) + len(known) + len(unknown), "untranslatable": len(first) - len(todo),
+            "cached": len(hits) + len(known_hits), "send": len(send) + len(unknown),
+            "chars": sum(sizes[t] for t in send) + sum(sizes[c] for _, c, _ in unknown)}
 
 
 def translated_questions(plan: Plan, split: str, lang: Language, done: dict[str, str],

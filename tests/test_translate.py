@@ -18,8 +18,8 @@ from conftest import ROOT, assert_one_line_error, cli
 from fake_azure import FakeAzure, fake_translate, serving
 from mmlu_ml import languages, mmlu, protect, templates, translate
 from mmlu_ml.backends.azure_translator import AzureTranslator
-from mmlu_ml.cache import key_of
-from mmlu_ml.translate import TranslationFailed, cache_keys, run_translate
+from mmlu_ml.cache import key_of, keys_for
+from mmlu_ml.translate import TranslationFailed, run_translate
 
 KEY = "azure-key-7f3b2c91e0d4"
 TABLE = languages.load()
@@ -87,7 +87,6 @@ def test_cli_azure_sw_cy_dev_complete_then_nothing_sent_again(mmlu_dir, fake, tm
 
 def test_cache_key_changes_with_every_part(fake):
     fingerprint = AzureTranslator(None, None).fingerprint()
-    sw, cy = TABLE.languages["sw"], TABLE.languages["cy"]
     base = key_of(fingerprint, "en", "sw", "Hello")
     for part in fingerprint:
         changed = {**fingerprint, part: str(fingerprint[part]) + "-changed"}
@@ -95,8 +94,8 @@ def test_cache_key_changes_with_every_part(fake):
     assert len({base, key_of(fingerprint, "en", "cy", "Hello"), key_of(fingerprint, "en", "sw", "Hello "),
                 key_of(fingerprint, "de", "sw", "Hello")}) == 4
     texts = ["Hello", 'a "quoted" \\ é 中 \n', ""]
-    assert cache_keys(fingerprint, sw, texts) == {t: key_of(fingerprint, "en", "sw", t) for t in texts}
-    assert cache_keys(fingerprint, cy, texts) != cache_keys(fingerprint, sw, texts)
+    assert keys_for(fingerprint, "en", "sw", texts) == {t: key_of(fingerprint, "en", "sw", t) for t in texts}
+    assert keys_for(fingerprint, "en", "cy", texts) != keys_for(fingerprint, "en", "sw", texts)
 
 
 def test_another_engine_does_not_reuse_the_cache(tiny_source, fake, tmp_path, monkeypatch):
