@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from . import protect
 from .errors import MmluMlError
 from .subjects import SUBJECTS
 
@@ -39,15 +40,18 @@ class Glossary:
 
     def hints(self, text: str, subject: str, language: str) -> tuple[tuple[str, str], ...]:
         """(term, translation) for the entries `text` holds, in the order they appear. A term inside a longer
-        one that matched ("group" in "factor group") gives no hint of its own."""
+        one that matched ("group" in "factor group") gives no hint of its own, nor does a term inside a span the
+        translator must keep (code, formulas: mmlu_ml.protect), nor any term of a string the stage copies."""
         by_subject = self.entries.get(language)
-        if not by_subject:
+        if not by_subject or protect.is_untranslatable(text):
             return ()
         candidates = sorted(by_subject.get(subject, []) + by_subject.get("*", []), key=lambda e: -len(e.term))
+        kept = protect.intervals(text)
         taken: list[tuple[int, int, Entry]] = []
         for entry in candidates:
             for m in entry.pattern.finditer(text):
-                if not any(m.start() < end and start < m.end() for start, end, _ in taken):
+                if not any(m.start() < end and start < m.end() for start, end, _ in taken) \
+                        and not any(m.start() < end and start < m.end() for start, end in kept):
                     taken.append((m.start(), m.end(), entry))
                     break
         seen, out = set(), []

@@ -83,6 +83,11 @@ def _intervals(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(merged)
 
 
+def intervals(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each protected span of `text`, in order, none overlapping."""
+    return _intervals(text)
+
+
 def spans(text: str) -> list[str]:
     """The substrings of `text` that must come back unchanged from translation, in order."""
     return [text[s:e] for s, e in _intervals(text)]

@@ -43,6 +43,13 @@ def test_subject_and_language_scope(terms):
     assert terms.hints("the order", "abstract_algebra", "de") == ()
 
 
+def test_no_hints_for_what_the_translator_keeps(terms):
+    assert terms.hints("ring(group)", "abstract_algebra", "zh") == ()  # a signature: the stage copies it
+    assert terms.hints("Is `order(g)` the order of g?", "abstract_algebra", "zh") == (("order", "阶"),)
+    assert terms.hints("Let $order_1$ be a ring", "abstract_algebra", "zh") == (("ring", "环"),)  # not inside $...$
+    assert glossary.load(None).hints("len(string)", "high_school_computer_science", "zh") == ()
+
+
 def test_at_most_max_hints(terms):
     text = "planet order ring group " * 3
     assert len(terms.hints(text, "abstract_algebra", "zh")) == glossary.MAX_HINTS == 4

@@ -277,3 +277,25 @@ def test_stage_on_the_local_translator(tiny_source, tmp_path):
     run_translate(**args)
     again = json.loads((folder / "dev.manifest.json").read_text())
     assert again["chars"]["sent"] == 0  # all from the cache: the model is not asked again
+
+
+def test_a_text_that_fails_whole_goes_again_line_by_line(gemma, monkeypatch):
+    text = ('Consider the following segment of code.\n String word = "conflagration";\n int x = word.indexOf("flag");\n'
+            ' What will be the result of executing the above segment?')
+    prompts: list[str] = []
+    real = gemma._generate
+
+    def generate(llm, prompt, *a):  # both attempts on the whole text come back far too short
+        prompts.append(prompt)
+        reply = yield from real(llm, prompt, *a)
+        return "?" if "segment of code" in prompt and "executing the above" in prompt else reply
+    monkeypatch.setattr(gemma, "_generate", generate)
+    [out] = gemma.translate([text], L["en"], L["fr"])
+    whole = [p for p in prompts if "segment of code" in p and "executing the above" in p]
+    pieces = [p for p in prompts if p not in whole]
+    assert len(whole) == 3 and "[F1]" in whole[0]  # with placeholders (lost), as it is, with the task restated
+    assert any(p.endswith("English: Consider the following segment of code.\nFrench:") for p in pieces)
+    assert any(p.endswith("English: What will be the result of executing the above segment?\nFrench:") for p in pieces)
+    assert not any("String word" in p.rsplit("English:", 1)[1] for p in pieces)  # lines of code are never sent alone
+    assert out is not None and '\n String word = "conflagration";\n int x = word.indexOf("flag");\n' in out
+    assert gemma.fingerprint()["decoding"]["segments"] == "s1"

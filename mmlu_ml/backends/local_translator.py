@@ -9,8 +9,9 @@ that stops a repetition loop as soon as it starts. Protected spans (formulas, co
 as placeholders and are put back exactly; a reply that loses one gives way to an attempt on the text as it
 is. A translation with visible defects (llm_translate.defects: a formula or question mark lost, answer words,
 far too short or long, a loop, English kept) gets one more attempt with the task restated beside the text;
-the attempt with fewer defects is kept, a loop cut back to the text before it. What is still wrong is left
-for the checks to flag, not hidden. Into Chinese, options of up to CONTEXT_WORDS words come from the stage
+the attempt with fewer defects is kept, a loop cut back to the text before it. A text of several lines or
+sentences that fails both ways goes again one piece at a time (mmlu_ml.segments; lines of code stay as they
+are), which is kept if it shows fewer defects. What is still wrong is left for the checks to flag, not hidden. Into Chinese, options of up to CONTEXT_WORDS words come from the stage
 with their question (mmlu_ml.in_context): the question and its translation go in as one more exchange before
 the option.
 """
@@ -28,7 +29,7 @@ from ..llama_load import chat_formatter, load_llama, streams_from_env
 from ..languages import Language
 from ..llm_translate import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
                              single_messages, token_budget, trim_loop)
-from .. import in_context, llm_examples, protect
+from .. import in_context, llm_examples, protect, segments
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 N_CTX = 8192
@@ -83,7 +84,7 @@ class LocalTranslator:
                 "runtime": f"llama-cpp-python {llama_cpp.__version__}", "prompt": PROMPT_VERSION,
                 "decoding": {"temperature": 0, "n_ctx": N_CTX, "loop_guard": LOOP_GUARD,
                              "loop_retry_repeat_penalty": RETRY_REPEAT_PENALTY,
-                             "placeholders": PLACEHOLDERS, "protect": protect.VERSION,
+                             "placeholders": PLACEHOLDERS, "protect": protect.VERSION, "segments": segments.VERSION,
                              "option_context": {"words": CONTEXT_WORDS, "scripts": sorted(CONTEXT_SCRIPTS)}},
                 "template": "override" if self.chat_template else "model"}
 
@@ -142,10 +143,11 @@ class LocalTranslator:
         reply = yield from self._attempt(llm, masked[0], source, target, context=hints)
         return protect.from_placeholders(reply, masked[1])
 
-    def _translate_one(self, text: str, source: Language, target: Language, hints=()):
+    def _translate_one(self, text: str, source: Language, target: Language, hints=(), whole: bool = True):
         """One string's translation: a coroutine that yields generation requests (run by llama_generate).
-        `hints`: glossary (term, translation) pairs, sent as exchanges before the text in every attempt."""
-        if keep_as_is(text):
+        `hints`: glossary (term, translation) pairs, sent as exchanges before the text in every attempt.
+        `whole`: a text of several lines or sentences that fails twice goes again piece by piece."""
+        if keep_as_is(text) or not whole and protect.is_untranslatable(text):
             return text
         llm = self._load()
         # Formulas, code and blanks go as placeholders: the model cannot rewrite or solve what it cannot see.
@@ -161,7 +163,20 @@ class LocalTranslator:
         penalty = RETRY_REPEAT_PENALTY if "loop" in wrong else 1.0
         second = yield from self._attempt(llm, text, source, target, insist=True, penalty=penalty, context=hints)
         wrong2 = defects(second, text, target) if second.strip() else ["empty"]
-        result = second if len(wrong2) < len(wrong) else first
+        result, fewest = (second, wrong2) if len(wrong2) < len(wrong) else (first, wrong)
+        pieces = segments.split(text) if whole else []
+        if len(pieces) > 1:
+            # Whole, it failed twice (a passage summarised, answered, its formulas dropped): one line or sentence
+            # at a time, each with its own attempts, is kept if it shows fewer defects.
+            done = []
+            for piece in pieces:
+                own = tuple(h for h in hints if h[0].lower() in piece.text.lower())
+                out = piece.text if piece.kept else (
+                    yield from self._translate_one(piece.text, source, target, own, whole=False))
+                done.append((out if out is not None else piece.text, piece.sep))
+            joined = segments.join(done, target.script)
+            if len(defects(joined, text, target)) < len(fewest):
+                result = joined
         result = trim_loop(result, text)
         return result if result.strip() else None
 
