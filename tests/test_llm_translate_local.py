@@ -208,10 +208,10 @@ def test_options_wait_for_their_question(tmp_path, monkeypatch):
     args = _planets(tmp_path)
     real = LocalTranslator._translate_one
 
-    def failing(self, text, *a):  # the model fails on one question
+    def failing(self, text, *a, **kw):  # the model fails on one question
         if text.startswith("Which metal"):
             return None
-        return (yield from real(self, text, *a))
+        return (yield from real(self, text, *a, **kw))
     monkeypatch.setattr(LocalTranslator, "_translate_one", failing)
     sent: list[str] = []
     real_unit = LocalTranslator._translate_unit
