@@ -10,7 +10,9 @@ results/bench/translate_quality/<translator>/<lang>.jsonl as they come, so a kil
 chrF is our own implementation of sacrebleu's default CHRF (char order 6, word order 0, beta 2, whitespace
 removed, corpus statistics summed before the F-score), with a 95% bootstrap interval over the strings
 (`chrf_95`); `--check-sacrebleu PATH` compares it with sacrebleu imported from PATH. Tune prompts on
---split dev, measure on val.
+--split dev, measure on val. `--protected`: instead, the dev+val strings holding a formula, code or a blank
+(`spans_lost` counts those whose spans did not come back), with `--whole` to compare against the translator
+without its piece-by-piece attempt.
 """
 
 from __future__ import annotations
@@ -154,6 +156,13 @@ def subject_items(subjects: list[str], lang: str, exclude: frozenset, glossary=N
     return items
 
 
+def protected_items(lang: str, exclude: frozenset) -> list[dict]:
+    """Every string of dev and val that Okapi translated into `lang` and that holds a span the translator must
+    keep (mmlu_ml.protect: formulas, code, blanks), the ids in `exclude` (the default sample) left out."""
+    from mmlu_ml.subjects import SUBJECTS
+    return [it for it in subject_items(list(SUBJECTS), lang, exclude) if protect.spans(it["english"])]
+
+
 def use_plain_prompt() -> None:
     """The `local` translator as first measured, before any of its code: one plain instruction, no examples,
     no second attempt, formulas and quantities sent like any text, no placeholders (the loop guard's early stop
@@ -241,6 +250,11 @@ def main(argv=None) -> int:
                     help="Instead of the sample: the strings of these subjects (dev+val, one language) that hold a "
                          "term of the glossary --hinted-by, the default sample left out; with --glossary none too.")
     ap.add_argument("--hinted-by", default="default", help="The glossary that picks the strings of --subjects.")
+    ap.add_argument("--protected", action="store_true",
+                    help="Instead of the sample: the strings of dev+val (one language) holding a formula, code or a "
+                         "blank, the default sample left out.")
+    ap.add_argument("--whole", action="store_true",
+                    help="`local` without its piece-by-piece attempt on texts that fail whole (to compare).")
     ap.add_argument("--plain", action="store_true", help="The plain prompt measured before any code (baseline).")
     ap.add_argument("--tag", default="", help="Suffix of the output folder, to keep prompt variants apart.")
     ap.add_argument("--labels", default=None, metavar="JSON",
@@ -257,16 +271,21 @@ def main(argv=None) -> int:
         from mmlu_ml import glossary as glossary_mod
         default_ids = frozenset(it["id"] for it in select(sample, 100, "val"))
         items = subject_items(args.subjects.split(","), languages[0], default_ids, glossary_mod.load(args.hinted_by))
+    if args.protected:
+        items = protected_items(languages[0], frozenset(it["id"] for it in select(sample, 100, "val")))
     if args.plain:
         use_plain_prompt()
+    if args.whole:
+        from mmlu_ml.backends.local_translator import LocalTranslator
+        LocalTranslator.split_failures = False
     translator = _translator(args.translator, args.translator_model, Path(args.cache_dir))
     from mmlu_ml import glossary as glossary_mod
     glossary = glossary_mod.load(args.glossary)
     folder = Path(args.out) / f"{args.translator}{args.tag}" / (
-        f"subjects-{args.subjects.replace(',', '+')}" if args.subjects else
+        f"subjects-{args.subjects.replace(',', '+')}" if args.subjects else "protected" if args.protected else
         args.split + ("-spread" if args.spread else "") + ("-held-out" if args.held_out else ""))
     summary = {"translator": translator.fingerprint(), "glossary": glossary.describe() if glossary else None,
-               "split": "dev+val" if args.subjects else args.split, "strings": len(items),
+               "split": "dev+val" if args.subjects or args.protected else args.split, "strings": len(items),
                "questions": len({it["question_id"] for it in items}), "languages": {}}
     for lang in languages:
         outputs = translate_missing(items, lang, translator, folder / f"{lang}.jsonl", glossary)
@@ -276,6 +295,8 @@ def main(argv=None) -> int:
         row = {"chrf": round(chrf(hyps, refs), 1), "chrf_95": [round(x, 1) for x in chrf_interval(hyps, refs)],
                "copy_english_chrf": round(chrf(copy, refs), 1),
                "failed": sum(1 for it in items if outputs[it["id"]]["output"] is None),
+               "spans_lost": sum(1 for it in items if any(
+                   span not in (outputs[it["id"]]["output"] or "") for span in protect.spans(it["english"]))),
                "seconds_per_string": round(sum(outputs[it["id"]]["seconds"] for it in items) / len(items), 2)}
         row.update(flag_rates(items, outputs, lang))
         if args.labels:

@@ -1,4 +1,4 @@
-"""bench/translate_quality.py's chrF: sacrebleu's corpus definition, and its bootstrap interval."""
+"""bench/translate_quality.py: chrF by sacrebleu's corpus definition, its bootstrap interval, and the --protected strings."""
 
 from __future__ import annotations
 
@@ -40,3 +40,12 @@ def test_bootstrap_interval(bench):
     assert low < bench.chrf(hyps, refs) < high and high - low > 5
     assert (low, high) == bench.chrf_interval(hyps, refs, resamples=300)  # a fixed seed: reproducible
     assert bench.chrf_interval(refs, refs, resamples=50) == (100.0, 100.0)
+
+
+def test_protected_strings_hold_spans_and_leave_the_sample_out(bench):
+    sample = frozenset(it["id"] for it in bench.select(bench.DEFAULT_LANGUAGES, 100, "val"))
+    items = bench.protected_items("zh", sample)
+    assert len(items) > 100 and all(bench.protect.spans(it["english"]) for it in items)
+    ids = {it["id"] for it in items}
+    assert not ids & sample and "high_school_computer_science/val/8:question" in ids  # a question with code lines
+    assert sample & {it["id"] for it in bench.protected_items("zh", frozenset())}  # the sample has such strings too

@@ -62,6 +62,7 @@ class LocalTranslator:
     name = "local"
     max_items = 16  # strings per call: generated side by side, `streams` at a time
     max_chars = 8_000
+    split_failures = True  # a text of several pieces that fails whole goes again piece by piece (bench: off)
 
     def __init__(self, model: str | None, cache_dir: Path, chat_template: str | None = None,
                  threads: int | None = None, **options):
@@ -164,7 +165,7 @@ class LocalTranslator:
         second = yield from self._attempt(llm, text, source, target, insist=True, penalty=penalty, context=hints)
         wrong2 = defects(second, text, target) if second.strip() else ["empty"]
         result, fewest = (second, wrong2) if len(wrong2) < len(wrong) else (first, wrong)
-        pieces = segments.split(text) if whole else []
+        pieces = segments.split(text) if whole and self.split_failures else []
         if len(pieces) > 1:
             # Whole, it failed twice (a passage summarised, answered, its formulas dropped): one line or sentence
             # at a time, each with its own attempts, is kept if it shows fewer defects.
