@@ -17,7 +17,10 @@ from . import protect
 
 VERSION = "s1"  # part of the local translator's fingerprint: a change here changes outputs, so cache keys
 _NO_SPACES = frozenset({"Hans", "Hant", "Jpan", "Thai"})  # scripts whose sentences follow without a space
-_SENTENCE_GAP = re.compile(r"(?<=[a-z]{2}[.!?])([\"”’)]?)(\s+)(?=[\"“‘(]?[A-Z])|(?<=[?!])([\"”’)]?)(\s+)(?=[\"“‘(]?[A-Z])")
+# The space after a sentence: its end (a word of two lower-case letters at least, then . ! or ?; or ? ! after
+# anything), a closing quote maybe, and a capital next, maybe after an opening quote.
+_NEXT = r"(?=[\"“‘(]?[A-Z])"
+_SENTENCE_GAP = re.compile(rf"(?<=[a-z]{{2}}[.!?])([\"”’)]?)(\s+){_NEXT}|(?<=[?!])([\"”’)]?)(\s+){_NEXT}")
 
 
 class Piece(NamedTuple):

@@ -11,9 +11,9 @@ is. A translation with visible defects (llm_translate.defects: a formula or ques
 far too short or long, a loop, English kept) gets one more attempt with the task restated beside the text;
 the attempt with fewer defects is kept, a loop cut back to the text before it. A text of several lines or
 sentences that fails both ways goes again one piece at a time (mmlu_ml.segments; lines of code stay as they
-are), which is kept if it shows fewer defects. What is still wrong is left for the checks to flag, not hidden. Into Chinese, options of up to CONTEXT_WORDS words come from the stage
-with their question (mmlu_ml.in_context): the question and its translation go in as one more exchange before
-the option.
+are), which is kept if it shows fewer defects. What is still wrong is left for the checks to flag, not
+hidden. Into Chinese, options of up to CONTEXT_WORDS words come from the stage with their question
+(mmlu_ml.in_context): the question and its translation go in as one more exchange before the option.
 """
 
 from __future__ import annotations
