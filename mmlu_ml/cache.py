@@ -20,13 +20,19 @@ def key_of(*parts) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def keys_for(fingerprint: dict, source: str, target: str, texts) -> dict[str, str]:
+def keys_for(fingerprint: dict, source: str, target: str, texts, spans_of=None) -> dict[str, str]:
     """`key_of(fingerprint, source, target, text)` for each text, without re-encoding the fingerprint for every
-    string: the canonical JSON of the list is its encoded head, then the text (tests compare the two)."""
+    string: the canonical JSON of the list is its encoded head, then the text (tests compare the two).
+    `spans_of(text)`, where given and not empty, goes in after the text: `key_of(..., text, spans)`."""
     prefix = json.dumps([fingerprint, source, target], sort_keys=True, ensure_ascii=False,
                         separators=(",", ":"))[:-1] + ","
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    return {t: hashlib.sha256((prefix + encode(t) + "]").encode("utf-8")).hexdigest() for t in texts}
+    keys = {}
+    for t in texts:
+        extra = spans_of(t) if spans_of else None
+        tail = "," + encode(extra) + "]" if extra else "]"
+        keys[t] = hashlib.sha256((prefix + encode(t) + tail).encode("utf-8")).hexdigest()
+    return keys
 
 
 def lookup(db: "Cache", keys: dict[str, str], texts: list[str]) -> dict[str, object]:

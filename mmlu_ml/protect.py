@@ -14,7 +14,10 @@ import html
 import re
 from functools import lru_cache
 
-VERSION = "p1"  # part of translator fingerprints that use protection: a change here re-translates
+# Part of the fingerprints of translators that protect: the form spans are sent in (HTML, placeholders). Which
+# spans a text has goes into its own cache key (translate_plan.spans_for), so a change to the rules below
+# re-translates only the strings whose spans it moves; a change to that form needs a new VERSION.
+VERSION = "p1"
 
 _DOTALL_PATTERNS = [
     r"\$\$.+?\$\$",                                   # display math

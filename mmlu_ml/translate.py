@@ -24,8 +24,8 @@ from .errors import MmluMlError
 from .languages import Language
 from .pacing import Pacer, pack
 from .subjects import SPLITS, SUBJECTS
-from .translate_plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary, to_send,
-                             translated_questions, write_instructions, write_split)
+from .translate_plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary, spans_for,
+                             to_send, translated_questions, write_instructions, write_split)
 
 try:  # written by another part of the project; the stage works (and says so) without it
     from .checks import check_language
@@ -42,8 +42,10 @@ class Translator(Protocol):
 
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]: ...
 
-    # Optional: option_context(target) -> N: options of at most N words come as in_context units (the option
-    # with its question and the question's translation), sent after the questions; takes_hints(target) -> bool:
+    # Optional: protects = True for a translator that keeps protect's spans (each text's spans go into its
+    # cache key, translate_plan.spans_for); option_context(target) -> N: options of at most N words come as
+    # in_context units (the option with its question and the question's translation), sent after the
+    # questions; takes_hints(target) -> bool:
     # strings holding glossary terms come as units with (term, translation) hints (mmlu_ml.glossary);
     # preflight() raises MmluMlError when nothing could be sent (a missing key);
     # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
@@ -180,7 +182,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
                                 done[t] = t  # nothing to translate: copied, never paid for
                             else:
                                 fresh.append(t)
-                        chunk_keys = cache_mod.keys_for(fingerprint, "en", lang.code, fresh)
+                        chunk_keys = cache_mod.keys_for(fingerprint, "en", lang.code, fresh, spans_for(tr))
                         keys.update(chunk_keys)
                         hits = cache_mod.lookup(db, chunk_keys, fresh)
                         done.update(hits)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, cache, in_context, paths, records, templates
+from . import __version__, cache, in_context, paths, protect, records, templates
 from .languages import Language
 from .mmlu import Dataset
 from .records import Question
@@ -51,6 +51,18 @@ class Plan:
 
     def all_distinct(self) -> list[str]:
         return list(dict.fromkeys(s for split in self.splits for s in self.strings(split)))
+
+
+def spans_for(tr):
+    """For cache.keys_for: a translator that protects spans (`protects = True`) has each text's protected
+    intervals in its cache keys, so a change to protect's rules re-translates only the strings whose spans
+    it moves; its fingerprint's protect version covers only the form spans are sent in."""
+    return _key_spans if getattr(tr, "protects", False) else None
+
+
+def _key_spans(text: str) -> tuple:
+    unit = in_context.decode(text)
+    return protect.intervals(unit.text if unit else text)
 
 
 def hints_of(glossary, q: Question, text: str, lang: str) -> tuple:
@@ -95,7 +107,7 @@ def to_send(plan: Plan, tr, lang: Language, glossary, db, sizes, copied) -> dict
     first = list(dict.fromkeys(t for split in plan.splits for t in texts[split]))
     todo = [t for t in first if not copied(t)]
     fingerprint = tr.fingerprint()
-    keys = cache.keys_for(fingerprint, "en", lang.code, todo)
+    keys = cache.keys_for(fingerprint, "en", lang.code, todo, spans_for(tr))
     hits = cache.lookup(db, keys, todo) if db else {}
     done = {**{t: t for t in first if copied(t)}, **hits}
     known, unknown = {}, {}  # options whose question's translation is cached (so their unit is known), the rest
@@ -106,7 +118,8 @@ def to_send(plan: Plan, tr, lang: Language, glossary, db, sizes, copied) -> dict
             known[in_context.encode(c, q.question, done[asked], h)] = None
         else:
             unknown[q.question, c, h] = None
-    known_hits = cache.lookup(db, cache.keys_for(fingerprint, "en", lang.code, list(known)), list(known)) if db else {}
+    known_hits = cache.lookup(db, cache.keys_for(fingerprint, "en", lang.code, list(known), spans_for(tr)),
+                              list(known)) if db else {}
     send = [t for t in todo if t not in hits] + [t for t in known if t not in known_hits]
     return {"distinct": len(first) + len(known) + len(unknown), "untranslatable": len(first) - len(todo),
             "cached": len(hits) + len(known_hits), "send": len(send) + len(unknown),

@@ -98,6 +98,37 @@ def test_cache_key_changes_with_every_part(fake):
     assert keys_for(fingerprint, "en", "cy", texts) != keys_for(fingerprint, "en", "sw", texts)
 
 
+def test_cache_keys_carry_the_protected_spans():
+    fingerprint = AzureTranslator(None, None).fingerprint()
+    spans_of = translate.spans_for(AzureTranslator(None, None))
+    texts = ["Hello", "Find x if x^2 = 4.", "Solve $x + 1 = 2$ for x."]
+    assert keys_for(fingerprint, "en", "sw", texts, spans_of) == {
+        t: key_of(fingerprint, "en", "sw", t, *([list(map(list, protect.intervals(t)))] if protect.spans(t) else []))
+        for t in texts}
+    assert translate.spans_for(object()) is None  # a translator that keeps no spans: keys over the text alone
+
+
+def test_a_change_to_the_protect_rules_resends_only_the_strings_it_moves(mmlu_dir, fake, tmp_path, monkeypatch):
+    args = kwargs(mmlu_dir, tmp_path, subjects="abstract_algebra,college_mathematics")
+    run_translate(**args)
+    first = fake.snapshot()["requests"]
+    source = mmlu.load(str(mmlu_dir), ["abstract_algebra", "college_mathematics"], ["dev"])
+    moved = next(q.question for q in source.questions if protect.spans(q.question)
+                 and not protect.is_untranslatable(q.question))
+    rules = protect._intervals
+
+    def new_rules(text):  # a new rule that protects nothing in one question (`moved`) and is the same elsewhere
+        return () if text == moved else rules(text)
+
+    monkeypatch.setattr(protect, "_intervals", new_rules)
+    run_translate(**args)
+    log = fake.request_log
+    assert fake.snapshot()["requests"] == first + 1 and log[-1]["elements"] == 1
+    assert log[-1]["characters"] == len(moved)  # sent as plain text now, no notranslate markup
+    rows = (tmp_path / "out" / "translations" / "azure" / "sw" / "dev.jsonl").read_text(encoding="utf-8")
+    assert json.dumps(fake_translate(moved, "sw", html=True), ensure_ascii=False) in rows
+
+
 def test_another_engine_does_not_reuse_the_cache(tiny_source, fake, tmp_path, monkeypatch):
     run_translate(**kwargs(tiny_source, tmp_path))
     first = fake.snapshot()["requests"]

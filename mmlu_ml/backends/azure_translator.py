@@ -58,6 +58,7 @@ class _CountAttempts(SansIOHTTPPolicy):
 
 class AzureTranslator:
     name = "azure"
+    protects = True  # protect's spans come back unchanged: each text's spans are in its cache key
     max_items = 1000       # documented per-request limits; counted on the HTML we send
     max_chars = 50_000
 

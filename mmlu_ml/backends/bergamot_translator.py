@@ -31,6 +31,7 @@ def _placeholders(text: str, n: int) -> list[str]:
 
 class BergamotTranslator:
     name = "bergamot"
+    protects = True  # protect's spans come back unchanged: each text's spans are in its cache key
     max_items = 32
     max_chars = 20_000
 

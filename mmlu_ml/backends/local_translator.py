@@ -60,6 +60,7 @@ def _repeating_tail(tokens, min_total: int = 12, window: int = 64, min_distinct:
 
 class LocalTranslator:
     name = "local"
+    protects = True  # protect's spans come back unchanged: each text's spans are in its cache key
     max_items = 16  # strings per call: generated side by side, `streams` at a time
     max_chars = 8_000
     split_failures = True  # a text of several pieces that fails whole goes again piece by piece (bench: off)
