@@ -1,8 +1,9 @@
 """Spans of MMLU text that a translator must return unchanged, and the HTML form that keeps them so.
 
 Protected: LaTeX (`$...$` by Pandoc's rule, so `$50,000 and $20,000` stays money, `\\[...\\]`, `\\frac{..}`),
-formula tokens with `^` or `_` (`x^2`, `10^-28`, `F4_{16}`), blanks (`___`), inline code, lines of code in
-multi-line questions (pseudo-code, C, Python), and whole options that are a function signature (`len(string)`).
+formula tokens with `^` or `_` (`x^2`, `10^-28`, `F4_{16}`; whole with the brackets they open or close:
+`(y - 3)^2`), blanks (`___`), inline code, lines of code in multi-line questions (pseudo-code, C, Python), and
+whole options that are a function signature (`len(string)`).
 
 Azure keeps text only with the HTML text type: protected spans go inside `<span class="notranslate">`, and
 `<`, `>`, `&` are escaped everywhere so the HTML stays well formed. `from_html(to_html(t)) == t` for every t.
@@ -50,6 +51,88 @@ _PLACEHOLDER = re.compile(r"\[F(\d+)\]")
 _SPAN_RE = re.compile(r"""<span\s+class\s*=\s*["']notranslate["']\s*>(.*?)</span\s*>""", re.S | re.I)
 
 
+_OPEN, _CLOSE = "([{", ")]}"
+_MATH_WORDS = frozenset("log ln lg sin cos tan cot sec csc sinh cosh tanh arcsin arccos arctan exp mod max min lim "
+                        "det gcd lcm sqrt".split())
+_REACH = 60  # characters a formula token may be widened by, each way, to take in its brackets
+
+
+def _is_word(token: str) -> bool:
+    """A token of prose: two letters or more, nothing else but brackets and punctuation (`(in`, `Ka`, but not
+    `cx^2`, `x`, `log`)."""
+    core = token.strip(_OPEN + _CLOSE + _TRAILING + "|")
+    return len(core) >= 2 and core.isalpha() and core.lower() not in _MATH_WORDS
+
+
+def _strip_trailing(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1] in _TRAILING:
+        end -= 1
+    return end
+
+
+def _unmatched(text: str, start: int, end: int) -> tuple[list[int], list[int]]:
+    """Positions in text[start:end] of closing brackets with no opening one before them, and of opening
+    brackets never closed."""
+    closers, openers = [], []
+    for i in range(start, end):
+        c = text[i]
+        if c in _OPEN:
+            openers.append(i)
+        elif c in _CLOSE:
+            if openers and text[openers[-1]] == _OPEN[_CLOSE.index(c)]:
+                openers.pop()
+            else:
+                closers.append(i)
+    return closers, openers
+
+
+def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
+    """A formula token (`(x^2` of `(x^2 + 1)`, `3)^2` of `(y - 3)^2`) widened to take in the brackets it
+    opens or closes, where what it takes in is a formula too (single letters, numbers, log and sin); else
+    cut back to a part without an unmatched bracket. Protected half a bracket pair, a formula came back
+    with its other half lost."""
+    closers, openers = _unmatched(text, start, end)
+    if not closers and not openers:
+        return start, end
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    new_start, new_end = start, end
+    if openers:  # forward to the bracket closing the first opener, then on over the token it ends
+        depth, i = 0, openers[0]
+        for i in range(openers[0], min(line_end, end + _REACH)):
+            depth += (text[i] in _OPEN) - (text[i] in _CLOSE)
+            if depth == 0:
+                break
+        if depth == 0:
+            new_end = i + 1
+            while new_end < line_end and not text[new_end].isspace():
+                new_end += 1
+            new_end = _strip_trailing(text, i + 1, new_end)
+    if closers:  # back to the bracket opening the last closer, then back over the token it starts
+        depth, i = 0, closers[-1]
+        for i in range(closers[-1], max(line_start, start - _REACH) - 1, -1):
+            depth += (text[i] in _CLOSE) - (text[i] in _OPEN)
+            if depth == 0:
+                break
+        if depth == 0:
+            new_start = i
+            while new_start > line_start and not text[new_start - 1].isspace():
+                new_start -= 1
+    added = text[new_start:start] + " " + text[end:new_end]
+    if not any(_unmatched(text, new_start, new_end)) and not any(_is_word(t) for t in added.split()):
+        return new_start, new_end
+    # Cut back: after the last unmatched closer, before the first unmatched opener.
+    if closers:
+        start = closers[-1] + 1 if closers[-1] < end - 1 else start
+        end = closers[-1] if closers[-1] == end - 1 else end
+    closers, openers = _unmatched(text, start, end)
+    if openers:
+        start, end = (openers[0] + 1, end) if openers[0] == start else (start, openers[0])
+    end = _strip_trailing(text, start, end)
+    return (start, end) if not any(_unmatched(text, start, end)) else (start, start)
+
+
 @lru_cache(maxsize=1 << 17)  # the stage and a backend both ask for each string; each language asks again
 def _intervals(text: str) -> tuple[tuple[int, int], ...]:
     """Sorted, merged (start, end) intervals of the protected spans of `text`."""
@@ -65,8 +148,7 @@ def _intervals(text: str) -> tuple[tuple[int, int], ...]:
             if pattern is _COMPILED[-1]:  # formula token: leave sentence punctuation outside, blanks to theirs
                 if "__" in m.group():
                     continue
-                while end > start and text[end - 1] in _TRAILING:
-                    end -= 1
+                start, end = _balanced(text, start, _strip_trailing(text, start, end))
             if end > start:
                 found.append((start, end))
     if "\n" in text:  # code lines only in multi-line strings, where code blocks live

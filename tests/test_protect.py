@@ -19,11 +19,25 @@ def test_math_is_protected_and_money_is_not():
 
 def test_blanks_formula_tokens_code():
     assert protect.spans("The official ______ is set forth in _______.") == ["______", "_______"]
-    assert protect.spans("Evaluate (c^2 − b^2)^2 + a^2 for a = 5.") == ["(c^2", "b^2)^2", "a^2"]
+    assert protect.spans("Evaluate (c^2 − b^2)^2 + a^2 for a = 5.") == ["(c^2 − b^2)^2", "a^2"]
     code = "The program below:\n sum ← numList [1]\n FOR EACH value IN numList\n DISPLAY sum\n What is shown?"
     assert protect.spans(code) == ["sum ← numList [1]", "FOR EACH value IN numList", "DISPLAY sum"]
     assert protect.spans("ljust(width[, fillchar])") == ["ljust(width[, fillchar])"]
     assert protect.spans("Enzyme(s) and hormones (ABC)") == []  # English words inside: not a signature
+
+
+def test_a_formula_token_takes_in_the_brackets_it_opens_or_closes():
+    """Protected half a bracket pair (`Z_3[x]/(x^2` of `Z_3[x]/(x^2 + c)`), a formula came back without its
+    other half. A token is widened over single letters, numbers and function names; over prose it is cut
+    back instead."""
+    assert protect.spans("Find all c in Z_3 such that Z_3[x]/(x^3 + cx^2 + 1) is a field.") == [
+        "Z_3", "Z_3[x]/(x^3 + cx^2 + 1)"]
+    assert protect.spans("Let C be the circle (y - 3)^2 + z^2 = 1.") == ["(y - 3)^2", "z^2"]
+    assert protect.spans("The curves y = (sin x + cos x)^4 meet") == ["(sin x + cos x)^4"]
+    assert protect.spans("O((log N)^2)") == ["O((log N)^2)"] and protect.is_untranslatable("O((log N)^2)")
+    assert protect.spans("a volume (in m^3) and") == ["m^3"]  # "(in" is prose: the bracket stays outside
+    assert protect.spans("(The Ka for phenol is 1 × 10^-10.)") == ["10^-10"]
+    assert protect.spans("f(x) = x/(1 + x^3) is rotated") == ["x/(1 + x^3)"]
 
 
 def test_untranslatable_strings_are_copied_not_sent():
@@ -66,6 +80,20 @@ def test_spans_survive_a_translation(text):
     for span in protect.spans(text):
         assert span in back
     assert back.count("<") == text.count("<") and back.count("&") == text.count("&")
+
+
+_FORMULA_TEXT = st.lists(st.sampled_from(["x^2", "a_1", "(", ")", "[", "]", "{", "}", " ", " + ", "3", "log ",
+                                            "in ", "The ", "y", ".", "?", "2^(", "cx^2"]), max_size=25).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FORMULA_TEXT)
+def test_formula_spans_hold_whole_bracket_pairs(text):
+    if protect._SIGNATURE.fullmatch(text):  # a whole option that is a call keeps its own brackets
+        return
+    for span in protect.spans(text):
+        closers, openers = protect._unmatched(span, 0, len(span))
+        assert not closers and not openers, (text, span)
 
 
 @settings(max_examples=300, deadline=None)
