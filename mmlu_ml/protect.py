@@ -122,15 +122,19 @@ def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
     added = text[new_start:start] + " " + text[end:new_end]
     if not any(_unmatched(text, new_start, new_end)) and not any(_is_word(t) for t in added.split()):
         return new_start, new_end
-    # Cut back: after the last unmatched closer, before the first unmatched opener.
-    if closers:
-        start = closers[-1] + 1 if closers[-1] < end - 1 else start
-        end = closers[-1] if closers[-1] == end - 1 else end
-    closers, openers = _unmatched(text, start, end)
-    if openers:
-        start, end = (openers[0] + 1, end) if openers[0] == start else (start, openers[0])
-    end = _strip_trailing(text, start, end)
-    return (start, end) if not any(_unmatched(text, start, end)) else (start, start)
+    while start < end:  # cut back at an unmatched bracket: keep the side holding more of the formula's ^ and _
+        closers, openers = _unmatched(text, start, end)
+        if not closers and not openers:
+            break
+        at = closers[-1] if closers else openers[0]
+        left, right = (start, at), (at + 1, end)
+        start, end = max(right, left, key=lambda side: (_operators(text, *side), side[1] - side[0]))
+        end = _strip_trailing(text, start, end)
+    return start, end
+
+
+def _operators(text: str, start: int, end: int) -> int:
+    return sum(text.count(c, start, end) for c in "^_")
 
 
 @lru_cache(maxsize=1 << 17)  # the stage and a backend both ask for each string; each language asks again

@@ -38,6 +38,8 @@ def test_a_formula_token_takes_in_the_brackets_it_opens_or_closes():
     assert protect.spans("a volume (in m^3) and") == ["m^3"]  # "(in" is prose: the bracket stays outside
     assert protect.spans("(The Ka for phenol is 1 × 10^-10.)") == ["10^-10"]
     assert protect.spans("f(x) = x/(1 + x^3) is rotated") == ["x/(1 + x^3)"]
+    assert protect.spans("the f(x^2 is big") == ["x^2"]  # no closing bracket: the side with the formula stays
+    assert protect.spans("see (the value x^2))") == ["x^2"]
 
 
 def test_untranslatable_strings_are_copied_not_sent():
