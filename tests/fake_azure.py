@@ -143,6 +143,7 @@ class FakeAzure:
                 self.send_header("X-RequestId", f"fake-{fake.stats['requests']}")
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
+                self._leave()  # before the client can read the answer and send its next request
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -161,9 +162,17 @@ class FakeAzure:
                 with fake.lock:  # requests being answered at once: the client's concurrency as seen here
                     fake.in_flight += 1
                     fake.stats["peak_in_flight"] = max(fake.stats["peak_in_flight"], fake.in_flight)
+                self.counted = True
                 try:
                     self._post()
                 finally:
+                    self._leave()
+
+            def _leave(self) -> None:
+                # a request stops counting once its answer is on the way; counting it until the handler
+                # returned made a client that had already read the answer look one request over
+                if getattr(self, "counted", False):
+                    self.counted = False
                     with fake.lock:
                         fake.in_flight -= 1
 
@@ -184,6 +193,7 @@ class FakeAzure:
                     with fake.lock:
                         fake.stats["dropped"] += 1
                     self.close_connection = True
+                    self._leave()
                     self.connection.shutdown(2)  # the client sees a reset connection, no status line
                     return
                 if parse_qs(url.query).get("api-version") != [API_VERSION]:

@@ -56,6 +56,7 @@ class FakeServer:
                     outer.requests.append((self.path, body, dict(self.headers)))
                     outer.in_flight += 1
                     outer.peak = max(outer.peak, outer.in_flight)
+                counted = True
                 try:
                     status, payload, delay, headers = outer.handle(self.path, body, self.headers)
                     time.sleep(delay)
@@ -65,13 +66,19 @@ class FakeServer:
                     self.send_header("content-length", str(len(data)))
                     for k, v in headers.items():
                         self.send_header(k, v)
+                    # stop counting before the answer goes out: a client that has read it may send its next
+                    # request before this thread gets further, and must not look one over its limit
+                    with outer.lock:
+                        outer.in_flight -= 1
+                    counted = False
                     self.end_headers()
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
                 finally:
-                    with outer.lock:
-                        outer.in_flight -= 1
+                    if counted:
+                        with outer.lock:
+                            outer.in_flight -= 1
 
             def do_GET(self):
                 self._serve(None)
