@@ -42,11 +42,13 @@ class Translator(Protocol):
 
     def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]: ...
 
-    # Optional: protects = True for a translator that keeps protect's spans (each text's spans go into its
-    # cache key, translate_plan.spans_for); option_context(target) -> N: options of at most N words come as
-    # in_context units (the option with its question and the question's translation), sent after the
-    # questions; takes_hints(target) -> bool:
-    # strings holding glossary terms come as units with (term, translation) hints (mmlu_ml.glossary);
+    # Optional:
+    # protects = True for a translator that keeps protect's spans (each text's spans go into its cache key,
+    # translate_plan.spans_for);
+    # option_context(target) -> N: options of at most N words come as in_context units (the option with its
+    # question and the question's translation), sent after the questions;
+    # takes_hints(target) -> bool: strings holding glossary terms come as units with (term, translation)
+    # hints (mmlu_ml.glossary);
     # preflight() raises MmluMlError when nothing could be sent (a missing key);
     # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
     # usage() -> {"requests": int, "billed_chars": int}, cumulative for the calling thread, which the
