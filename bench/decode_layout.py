@@ -6,7 +6,7 @@ Two measurements on one GGUF model (default: the 1.5B evaluate model), through l
   layout   a prefix of P tokens, then one decode holding a batch-mate sequence of G tokens followed by the
            sequence under test (h tokens); the test sequence's top-20 log-probabilities against the same tokens
            decoded alone right after the prefix (max |difference|). G = 0 is the alone case.
-  streams  what generating side by side costs (mmlu_ml.llama_generate): one decode of one new token in each of
+  streams  what generating side by side costs (mmlu_ml.llama.generate): one decode of one new token in each of
            k KV streams (k = 1..7), each after a 400-token prefix of its own, against padded decodes of 8 rows
 
     python bench/decode_layout.py                      # all three, ~3 minutes on 2 cores
@@ -45,7 +45,7 @@ def load(model: str, cache_dir: Path):
         p.kv_unified, p.n_seq_max = True, 4
         return p
 
-    from mmlu_ml.backends.llamacpp_model import LlamaCppModel
+    from mmlu_ml.evaluate.models.llamacpp import LlamaCppModel
     low.llama_context_default_params = params
     try:
         return LlamaCppModel(model, cache_dir, n_ctx=4096, streams=1)  # one stream shared by the 4 sequences
@@ -54,7 +54,7 @@ def load(model: str, cache_dir: Path):
 
 
 def log_probs(m, index: int) -> np.ndarray:
-    from mmlu_ml.backends.llamacpp_model import _log_softmax
+    from mmlu_ml.evaluate.models.llamacpp import _log_softmax
     ptr = m._lib.llama_get_logits_ith(m.llm._ctx.ctx, index)
     row = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(m.n_vocab,))
     return _log_softmax(row.astype(np.float64))
@@ -127,8 +127,8 @@ def layout(m, prefix: int, mates=(0, 8, 13, 16, 32, 48), lengths=(12, 20, 23, 40
 
 
 def streams(model: str, cache_dir: Path, prefix: int = 400, trials: int = 5) -> list[dict]:
-    from mmlu_ml import assets
-    from mmlu_ml.llama_load import MAX_STREAMS, load_llama
+    from mmlu_ml.llama import assets
+    from mmlu_ml.llama.load import MAX_STREAMS, load_llama
     llm = load_llama(assets.resolve(model, cache_dir), 1024, streams=MAX_STREAMS)
     import llama_cpp
     m = SimpleNamespace(_lib=llama_cpp, llm=llm)  # what decode() needs

@@ -32,9 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mmlu_ml import mmlu, prompts  # noqa: E402
-from mmlu_ml.languages import load as load_languages  # noqa: E402
-from mmlu_ml.subjects import SUBJECTS  # noqa: E402
+from mmlu_ml.core import mmlu  # noqa: E402
+from mmlu_ml.evaluate import protocols as prompts  # noqa: E402
+from mmlu_ml.core.languages import load as load_languages  # noqa: E402
+from mmlu_ml.core.subjects import SUBJECTS  # noqa: E402
 
 TARGETS = {"tokens_vs_floor": 1.05, "speedup_vs_naive": 4.0, "agreement_with_naive": 0.97, "peak_rss_mb": 3072}
 
@@ -55,7 +56,7 @@ def workload(source: str, subjects: list[str], questions: int, protocol: str, sh
 
 def run_mode(mode: str, model: str, cache_dir: str, groups, letters, n_threads: int | None) -> dict:
     """In a child process: load the model, score every group; time, tokens, predictions and peak memory."""
-    from mmlu_ml.backends.llamacpp_model import LlamaCppModel
+    from mmlu_ml.evaluate.models.llamacpp import LlamaCppModel
 
     started = time.perf_counter()
     m = LlamaCppModel(model, Path(cache_dir), reuse_prefix=(mode == "ours"), n_threads=n_threads)

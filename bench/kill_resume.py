@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from fake_azure import FakeAzure  # noqa: E402
+from support.fake_azure import FakeAzure  # noqa: E402
 
 KEY = "kill-resume-key-0123456789"
 
@@ -158,7 +158,7 @@ def main() -> None:
     if a.only in (None, "translate"):
         out["translate"] = translate_case(a.shared, a.work / "translate", a.kills, rng)
     if a.only in (None, "evaluate"):
-        from mmlu_ml import assets
+        from mmlu_ml.llama import assets
         assets.resolve("gemma-3-270m-q4_k_m", a.cache_dir)
         out["evaluate"] = evaluate_case(a.shared, a.work / "evaluate", a.kills, rng, a.cache_dir)
     print(json.dumps(out, indent=2))

@@ -34,11 +34,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TASK_DIR = Path(__file__).resolve().parent / "lm_eval_task"
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # llama_server.py: the server launcher the openai backend's tests use
+sys.path.insert(0, str(ROOT / "tests"))  # support/llama_server.py: the server launcher the openai backend's tests use
 
-from mmlu_ml import assets, mmlu, prompts  # noqa: E402
-from mmlu_ml.languages import load as load_languages  # noqa: E402
-from mmlu_ml.subjects import SUBJECTS  # noqa: E402
+from mmlu_ml.llama import assets  # noqa: E402
+from mmlu_ml.core import mmlu  # noqa: E402
+from mmlu_ml.evaluate import protocols as prompts  # noqa: E402
+from mmlu_ml.core.languages import load as load_languages  # noqa: E402
+from mmlu_ml.core.subjects import SUBJECTS  # noqa: E402
 
 LM_EVAL = "lm-eval==0.4.13"  # the version measured in ../shared/notes/peers.md
 
@@ -126,7 +128,7 @@ def main(argv=None) -> dict:
     if unknown:
         raise SystemExit(f"unknown subjects {unknown}; see `mmlu-ml data`")
     model_path = assets.resolve(args.model, args.cache_dir)
-    from llama_server import start
+    from support.llama_server import start
 
     config = {"lm_eval": version, "model": args.model, "model_file": model_path.name,
               "server": "llama-cpp-python " + __import__("llama_cpp").__version__, "n_ctx": args.n_ctx,

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mmlu_ml import translate  # noqa: E402
-from mmlu_ml.translate import run_translate  # noqa: E402
+from mmlu_ml.translate import stage as translate  # noqa: E402
+from mmlu_ml.translate.stage import run_translate  # noqa: E402
 
 
 def stats(endpoint: str) -> dict:
@@ -45,7 +45,7 @@ def main() -> None:
     if not args.with_checks:
         translate.check_language = None  # measure the translation path; the checks are benchmarked on their own
 
-    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_azure.py"), "--key", "bench-key",
+    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "support" / "fake_azure.py"), "--key", "bench-key",
                                "--latency", str(args.latency)], stdout=subprocess.PIPE, text=True)
     work = None
     try:

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mmlu_ml import protect  # noqa: E402
-from mmlu_ml.records import Question  # noqa: E402
+from mmlu_ml.translate import protect  # noqa: E402
+from mmlu_ml.core.records import Question  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "okapi"
 MMLU = ROOT.parent / "shared" / "mmlu"
@@ -93,7 +93,7 @@ def chrf_interval(hypotheses: list[str], references: list[str], resamples: int =
 
 @functools.lru_cache(maxsize=None)
 def _csv_rows(split: str, subject: str) -> list[Question]:
-    from mmlu_ml.mmlu import parse_csv
+    from mmlu_ml.core.mmlu import parse_csv
     path = MMLU / split / f"{subject}_{split}.csv"
     return parse_csv(path.read_text(encoding="utf-8"), subject, split, str(path))
 
@@ -158,8 +158,8 @@ def subject_items(subjects: list[str], lang: str, exclude: frozenset, glossary=N
 
 def protected_items(lang: str, exclude: frozenset) -> list[dict]:
     """Every string of dev and val that Okapi translated into `lang` and that holds a span the translator must
-    keep (mmlu_ml.protect: formulas, code, blanks), the ids in `exclude` (the default sample) left out."""
-    from mmlu_ml.subjects import SUBJECTS
+    keep (mmlu_ml.translate.protect: formulas, code, blanks), the ids in `exclude` (the default sample) left out."""
+    from mmlu_ml.core.subjects import SUBJECTS
     return [it for it in subject_items(list(SUBJECTS), lang, exclude) if protect.spans(it["english"])]
 
 
@@ -167,8 +167,8 @@ def use_plain_prompt() -> None:
     """The `local` translator as first measured, before any of its code: one plain instruction, no examples,
     no second attempt, formulas and quantities sent like any text, no placeholders (the loop guard's early stop
     stays)."""
-    from mmlu_ml import llm_examples, llm_translate
-    from mmlu_ml.backends import local_translator
+    from mmlu_ml.translate.llm import examples as llm_examples, prompt as llm_translate
+    from mmlu_ml.translate.translators import local as local_translator
     llm_examples.TRANSLATED.clear()
     llm_translate.instructions = lambda source, target, batch: (
         f"Translate the following text from {source.name} into {llm_translate.language_name(target)}.")
@@ -185,7 +185,8 @@ def _unmasked(*args):
 
 
 def _translator(name: str, model: str | None, cache_dir: Path):
-    from mmlu_ml.backends import TRANSLATORS, load
+    from mmlu_ml.core.registry import load
+    from mmlu_ml.translate.translators import TRANSLATORS
     return load(TRANSLATORS, name, "translator")(model, cache_dir)
 
 
@@ -193,11 +194,11 @@ def translate_missing(items: list[dict], lang: str, translator, out_file: Path, 
     """Outputs by item id, translating (and appending) only the items not yet in `out_file`, in calls of the
     translator's `max_items` as the stage makes them: first what goes alone, then short options with their
     question and its translation where the translator asks for that; each with the hints of `glossary`
-    (mmlu_ml.glossary) where the translator takes them. `seconds`: a call's time over its strings."""
+    (mmlu_ml.translate.glossary) where the translator takes them. `seconds`: a call's time over its strings."""
     from tqdm import tqdm
-    from mmlu_ml import in_context
-    from mmlu_ml.languages import load as load_languages
-    from mmlu_ml.records import Appender, read_jsonl
+    from mmlu_ml.translate import in_context
+    from mmlu_ml.core.languages import load as load_languages
+    from mmlu_ml.core.records import Appender, read_jsonl
     table = load_languages()
     done = {r["id"]: r for r in read_jsonl(out_file)} if out_file.exists() else {}
     target = table.languages[lang]
@@ -268,7 +269,7 @@ def main(argv=None) -> int:
     held_out = frozenset(it["question_id"] for it in select(sample, 100, args.split)) if args.held_out else frozenset()
     items = select(sample, args.strings, args.split, args.spread, held_out)
     if args.subjects:  # the same strings whatever --glossary says, so runs with and without compare
-        from mmlu_ml import glossary as glossary_mod
+        from mmlu_ml.translate import glossary as glossary_mod
         default_ids = frozenset(it["id"] for it in select(sample, 100, "val"))
         items = subject_items(args.subjects.split(","), languages[0], default_ids, glossary_mod.load(args.hinted_by))
     if args.protected:
@@ -276,10 +277,10 @@ def main(argv=None) -> int:
     if args.plain:
         use_plain_prompt()
     if args.whole:
-        from mmlu_ml.backends.local_translator import LocalTranslator
+        from mmlu_ml.translate.translators.local import LocalTranslator
         LocalTranslator.split_failures = False
     translator = _translator(args.translator, args.translator_model, Path(args.cache_dir))
-    from mmlu_ml import glossary as glossary_mod
+    from mmlu_ml.translate import glossary as glossary_mod
     glossary = glossary_mod.load(args.glossary)
     folder = Path(args.out) / f"{args.translator}{args.tag}" / (
         f"subjects-{args.subjects.replace(',', '+')}" if args.subjects else "protected" if args.protected else
@@ -308,14 +309,14 @@ def main(argv=None) -> int:
             row["sacrebleu_chrf"] = round(sacrebleu.corpus_chrf(hyps, [refs]).score, 1)
         summary["languages"][lang] = row
         print(lang, json.dumps(row), flush=True)
-    from mmlu_ml.records import write_json
+    from mmlu_ml.core.records import write_json
     write_json(folder / "summary.json", summary)
     print(f"{len(items)} strings ({summary['questions']} questions) of {summary['split']}; summary: {folder / 'summary.json'}")
     return 0
 
 
 def _language(code: str):
-    from mmlu_ml.languages import load as load_languages
+    from mmlu_ml.core.languages import load as load_languages
     return load_languages().languages[code]
 
 
@@ -335,9 +336,9 @@ def _pairs(items: list[dict], outputs: dict) -> list:
 
 
 def flag_rates(items: list[dict], outputs: dict, lang: str) -> dict:
-    """Share of strings any check flags (0 until mmlu_ml.checks is importable)."""
+    """Share of strings any check flags (0 until mmlu_ml.translate.checks is importable)."""
     try:
-        from mmlu_ml import checks
+        from mmlu_ml.translate import checks
     except ImportError:
         return {}
     flagged = checks.flagged_strings(_pairs(items, outputs), _language(lang))
@@ -350,7 +351,7 @@ def flag_rates(items: list[dict], outputs: dict, lang: str) -> dict:
 def label_recall(items: list[dict], outputs: dict, lang: str, labels: dict, run: str) -> dict:
     """Hand labels of this run and language (bench/translate_quality_labels.json): of the strings labelled
     answered / echo / loop, how many a check flags; of the others (ok), how many are flagged anyway."""
-    from mmlu_ml import checks
+    from mmlu_ml.translate import checks
     if lang not in labels.get("labelled", {}).get(run, []):
         return {}
     bad = labels["labels"].get(run, {}).get(lang, {})

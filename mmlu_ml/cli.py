@@ -8,7 +8,7 @@ from collections import Counter
 import click
 
 from . import __version__
-from .errors import MmluMlError
+from .core.errors import MmluMlError
 
 
 class Group(click.Group):
@@ -85,8 +85,8 @@ def data(source, languages, subjects, splits, limit, cache_dir, out):
     Example:
       mmlu-ml data --source ../shared/mmlu
     """
-    from . import mmlu
-    from .subjects import CATEGORIES, SPLITS, SUBJECTS
+    from .core import mmlu
+    from .core.subjects import CATEGORIES, SPLITS, SUBJECTS
 
     subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
     spl = mmlu.parse_list(splits, SPLITS, "split")
@@ -95,7 +95,7 @@ def data(source, languages, subjects, splits, limit, cache_dir, out):
     width = max(len(s) for s in subj)
     click.echo(f"{'subject':<{width}}  {'category':<15} " + " ".join(f"{s:>6}" for s in spl))
     for s in subj:
-        from .subjects import CATEGORY
+        from .core.subjects import CATEGORY
         click.echo(f"{s:<{width}}  {CATEGORY[s]:<15} " + " ".join(f"{per[(s, sp)]:>6,}" for sp in spl))
     click.echo("")
     cats = Counter((q.category, q.split) for q in ds.questions)
@@ -116,7 +116,7 @@ def languages_cmd(select):
     Example:
       mmlu-ml languages --select gpt4
     """
-    from .languages import load
+    from .core.languages import load
 
     table = load()
     rows = table.select(select)
@@ -142,7 +142,7 @@ def translate_options(f):
                      help="USD per million characters, for --dry-run (Azure standard list price)."),
         click.option("--glossary", envvar="MMLU_ML_GLOSSARY", default=None, show_envvar=True,
                      help="Term base for translators that take hints (local): a YAML file shaped like "
-                          "mmlu_ml/glossary.yaml, or none. Default: that built-in file."),
+                          "mmlu_ml/translate/glossary.yaml, or none. Default: that built-in file."),
         click.option("--dry-run", is_flag=True, help="Count what would be sent and what it costs; send nothing."),
         click.option("--strict", is_flag=True, help="Exit non-zero when a translation check fails its threshold."),
     ]):
@@ -160,7 +160,7 @@ def translate(**kwargs):
     Example:
       mmlu-ml translate --translator azure --languages sw,cy --splits dev --dry-run
     """
-    from .translate import run_translate
+    from .translate.stage import run_translate
     run_translate(**kwargs)
 
 
@@ -194,7 +194,7 @@ def evaluate(**kwargs):
     Example:
       mmlu-ml evaluate --model llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m --languages en,de --limit 5
     """
-    from .evaluate import run_evaluate
+    from .evaluate.stage import run_evaluate
     run_evaluate(**kwargs)
 
 
@@ -220,7 +220,7 @@ def report(**kwargs):
     Example:
       mmlu-ml report --out results/published
     """
-    from .report import run_report
+    from .report.stage import run_report
     run_report(**kwargs)
 
 
@@ -237,12 +237,12 @@ def run(ctx, **kwargs):
     Example:
       mmlu-ml run --source ../shared/mmlu --languages en,de --subjects astronomy --limit 5
     """
-    from .evaluate import run_evaluate
-    from .report import run_report
-    from .translate import run_translate
+    from .evaluate.stage import run_evaluate
+    from .report.stage import run_report
+    from .translate.stage import run_translate
 
     names = lambda cmd: {p.name for p in cmd.params}  # noqa: E731
-    from .prompts import get as get_protocol
+    from .evaluate.protocols import get as get_protocol
 
     t_kwargs = {k: v for k, v in kwargs.items() if k in names(translate)}
     scored = [s.strip() for s in kwargs["splits"].split(",") if s.strip()]

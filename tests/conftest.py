@@ -1,4 +1,6 @@
-"""Shared fixtures: the English MMLU in ../shared, tiny sources written per test, and a CLI runner."""
+"""Shared fixtures, the suite's only ones: the English MMLU in ../shared, tiny sources written per test, a CLI
+runner, the fake Azure Translator (tests/support/fake_azure.py), the Gemma 270M file and the llama.cpp server
+on it (tests/support/llama_server.py). Test files sit in folders that mirror the package."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from support.fake_azure import serving
+from support.llama_server import gemma_path, llama_server  # noqa: F401 (fixtures for every test)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MMLU_ML_SHARED", ROOT.parent / "shared"))
@@ -57,3 +62,17 @@ def assert_one_line_error(proc, *needles):
     assert len(lines) == 1, proc.stderr
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
+
+
+AZURE_KEY = "azure-key-7f3b2c91e0d4"
+
+
+@pytest.fixture
+def fake_azure(request, monkeypatch):
+    """A fake Azure Translator on 127.0.0.1 with AZURE_TRANSLATOR_* pointing at it. A module or test may set the
+    server's options with `@pytest.mark.fake_azure(key=..., retry_after_5xx=True, ...)`."""
+    marker = request.node.get_closest_marker("fake_azure")
+    options = {"key": AZURE_KEY, "retry_after": "0.01", **(marker.kwargs if marker else {})}
+    with serving(monkeypatch, **options) as server:
+        monkeypatch.delenv("MMLU_ML_TRANSLATOR_MODEL", raising=False)
+        yield server

@@ -1,0 +1,156 @@
+"""What the evaluate stage scores, per language: the questions, the shots and the instruction lines.
+
+English comes from the source itself; every other language from the translate stage's files
+(`<out>/translations/<translator>/<lang>/<split>.jsonl` and `instructions.json`). A translation that is
+missing, incomplete or disagrees with the source's answer keys is refused with the exact command that makes it,
+before any model is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from ..core.errors import MmluMlError
+from ..core.languages import Language
+from ..core.paths import component, translations_dir
+from .protocols import Protocol
+from ..core.records import Question, read_jsonl
+
+
+@dataclass
+class LanguageInput:
+    language: Language
+    questions: list[Question]  # scored, in source order; answers are the source's
+    shots: dict[str, list[Question]]  # subject -> first dev questions
+    instructions: dict | None  # instructions.json of the translation (None for English)
+    translator: str = "source"
+    translator_fingerprint: dict | None = None
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The user's selection, to name the exact translate command in errors."""
+
+    source: str | None
+    subjects: Sequence[str]
+    all_subjects: bool
+    splits: Sequence[str]
+    limit: int | None
+    out: Path
+    out_given: bool
+
+
+def translate_command(req: Request, code: str, translator: str, shots: int) -> str:
+    splits = list(dict.fromkeys((["dev"] if shots else []) + list(req.splits)))
+    parts = ["mmlu-ml translate", f"--translator {translator}", f"--languages {code}", f"--splits {','.join(splits)}"]
+    if not req.all_subjects:
+        parts.append(f"--subjects {','.join(req.subjects)}")
+    if req.limit is not None:
+        parts.append(f"--limit {max(req.limit, shots)}")  # dev must hold enough shots too
+    if req.source:
+        parts.append(f"--source {req.source}")
+    if req.out_given:
+        parts.append(f"--out {req.out}")
+    return " ".join(parts)
+
+
+def _choose_translator(req: Request, code: str, wanted: str | None, shots: int) -> str:
+    root = Path(req.out) / "translations"
+    lang_dir = component(code, "language")
+    present = sorted(d.name for d in root.iterdir() if (d / lang_dir).is_dir()) if root.is_dir() else []
+    if wanted:
+        if component(wanted, "translator") not in present:
+            raise MmluMlError(f"no {wanted} translation of {code} under {root}; make it with: "
+                              + translate_command(req, code, wanted, shots))
+        return component(wanted, "translator")
+    if not present:
+        raise MmluMlError(f"no translation of {code} under {root}; make it with: "
+                          + translate_command(req, code, "local", shots))
+    if len(present) > 1:
+        raise MmluMlError(f"{code} has translations by {', '.join(present)}; pick one with --eval-translator")
+    return present[0]
+
+
+def _read_split(path: Path, req: Request, code: str, translator: str, shots: int) -> dict[str, Question]:
+    if not path.is_file():
+        raise MmluMlError(f"{path} is missing; make it with: " + translate_command(req, code, translator, shots))
+    return {row["id"]: Question.from_json(row) for row in read_jsonl(path)}
+
+
+def _check(needed: Sequence[Question], have: dict[str, Question], where: Path, fix: str) -> list[Question]:
+    """The translated version of each needed source question, refusing gaps and changed answer keys."""
+    missing = [q.id for q in needed if q.id not in have]
+    if missing:
+        raise MmluMlError(f"{where} lacks {len(missing)} of {len(needed)} questions (first: {missing[0]}); "
+                          f"complete it with: {fix}")
+    changed = [q.id for q in needed if have[q.id].answer != q.answer]
+    if changed:  # a translation must never move the answer key (a known failure of translated MMLU sets)
+        raise MmluMlError(f"{where}: {len(changed)} answer keys differ from the source (first: {changed[0]}); "
+                          f"delete it and translate again with: {fix}")
+    return [have[q.id] for q in needed]
+
+
+def load_language(language: Language, scored: Sequence[Question], dev: Sequence[Question], protocol: Protocol,
+                  req: Request, eval_translator: str | None) -> LanguageInput:
+    shots_needed = [q for q in dev if q.index < protocol.shots]
+    if language.code == "en":
+        return LanguageInput(language, list(scored), _by_subject(shots_needed), None)
+    code = language.code
+    translator = _choose_translator(req, code, eval_translator, protocol.shots)
+    folder = translations_dir(req.out, translator, code)
+    fix = translate_command(req, code, translator, protocol.shots)
+    by_split: dict[str, list[Question]] = defaultdict(list)
+    for q in scored:
+        by_split[q.split].append(q)
+    if shots_needed:
+        by_split.setdefault("dev", [])
+    translated: dict[str, Question] = {}
+    files = []
+    for split in by_split:
+        path = folder / f"{split}.jsonl"
+        have = _read_split(path, req, code, translator, protocol.shots)
+        need = by_split[split] + ([q for q in shots_needed if q.split == split] if split == "dev" else [])
+        for q in _check(need, have, path, fix):
+            translated[q.id] = q
+        files.append(str(path))
+    instructions = None
+    if protocol.translated_instruction:
+        path = folder / "instructions.json"
+        if not path.is_file():
+            raise MmluMlError(f"{path} is missing; make it with: {fix}")
+        try:
+            instructions = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise MmluMlError(f"{path} is not valid JSON ({exc.msg}); make it again with: {fix}") from None
+        kind = "cot" if protocol.scoring == "generate" else "gopher"
+        lacking = sorted({q.subject for q in scored} - set((instructions.get(kind) or {})))
+        if lacking:
+            raise MmluMlError(f"{path} has no {kind!r} line for {lacking[0]} ({len(lacking)} subjects); "
+                              f"make it with: {fix}")
+    return LanguageInput(
+        language, [translated[q.id] for q in scored], _by_subject([translated[q.id] for q in shots_needed]),
+        instructions, translator, _manifest_translator(folder, by_split), files)
+
+
+def _by_subject(questions: Sequence[Question]) -> dict[str, list[Question]]:
+    out: dict[str, list[Question]] = defaultdict(list)
+    for q in sorted(questions, key=lambda q: (q.subject, q.index)):
+        out[q.subject].append(q)
+    return dict(out)
+
+
+def _manifest_translator(folder: Path, splits) -> dict | None:
+    """The translator fingerprint the translate stage recorded (the scored split's manifest first)."""
+    for split in sorted(splits, key=lambda s: s == "dev"):
+        path = folder / f"{split}.manifest.json"
+        if path.is_file():
+            try:
+                return json.loads(path.read_text(encoding="utf-8")).get("translator")
+            except (json.JSONDecodeError, AttributeError):
+                return None
+    return None

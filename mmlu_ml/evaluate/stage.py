@@ -1,0 +1,235 @@
+"""Stage 2: score a model per language, subject and category; resumable, cached, every number signed.
+
+Questions are grouped by (language, subject) so a backend sees one shared prefix (instruction + shots) and a
+list of suffixes, and can evaluate the prefix once. Each prediction is appended to
+`<out>/predictions/<model>/<protocol>/<lang>.jsonl` as soon as it exists, tagged with a config key; a rerun
+skips ids already there under the same key, so a killed run resumes and never scores a question twice.
+Model answers also go to a response cache keyed on the exact prompt and the model's fingerprint.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from itertools import groupby
+from pathlib import Path
+from typing import Protocol as TypingProtocol, Sequence
+
+import click
+from tqdm import tqdm
+
+from .. import __version__
+from ..core import mmlu, registry
+from . import models, protocols, scores
+from ..core.cache import Cache, key_of
+from .inputs import LanguageInput, Request, load_language
+from ..core.errors import MmluMlError
+from ..core.languages import load as load_languages
+from ..core.paths import predictions_file
+from ..core.records import LETTERS, Appender, Question, read_jsonl, write_jsonl
+from ..core.subjects import SPLITS, SUBJECTS
+
+
+class Model(TypingProtocol):
+    """A model backend. One may also set `prompts_per_call`: how many prompts it wants per call to be fast."""
+    name: str
+
+    def fingerprint(self) -> dict: ...
+
+    def letter_logprobs(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]: ...
+
+    def generate(self, prompts: list[str], max_tokens: int) -> list[str | Exception]: ...
+
+
+def load_model(spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 4, seed: int = 0) -> Model:
+    kind, sep, rest = (spec or "").partition(":")
+    if not sep or not rest:
+        raise MmluMlError(f"--model {spec!r} needs <backend>:<model>, e.g. llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m "
+                          f"(backends: {', '.join(models.MODELS)})")
+    cls = registry.load(models.MODELS, kind, "model backend")
+    return cls(rest, Path(cache_dir), base_url=base_url, concurrency=concurrency, seed=seed)
+
+
+def config_key(fingerprint: dict, protocol: protocols.Protocol, language: str, translator: dict | str | None) -> str:
+    """Everything that changes a prediction: model, protocol settings, language, translation."""
+    return key_of(fingerprint, protocol.settings(), language, translator or "source")[:16]
+
+
+def _scrub(text: str) -> str:
+    """Error text goes to files; never let a key the SDK echoed go with it."""
+    for name in ("OPENAI_API_KEY", "AZURE_TRANSLATOR_KEY"):
+        secret = os.environ.get(name)
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "***")
+    return text[:300]
+
+
+def _row(q: Question, gold: str, result, protocol: protocols.Protocol, inp: LanguageInput, key: str) -> dict:
+    row = {"id": q.id, "subject": q.subject, "category": q.category, "gold": gold, "predicted": None}
+    if isinstance(result, BaseException):
+        row.update({"correct": False, "unparsed": False, "error": _scrub(f"{type(result).__name__}: {result}")})
+    elif protocol.scoring == "logprob":
+        logprobs = {str(k).strip(): float(v) for k, v in result.items()}
+        if not all(letter in logprobs for letter in LETTERS):
+            row.update({"correct": False, "unparsed": False, "error": f"backend returned letters {sorted(logprobs)}"})
+        else:
+            logprobs = {letter: logprobs[letter] for letter in LETTERS}
+            predicted = max(LETTERS, key=lambda letter: logprobs[letter])
+            row.update({"predicted": predicted, "logprobs": logprobs, "correct": predicted == gold,
+                        "unparsed": False, "error": None})
+    else:
+        predicted = protocols.parse_answer(result, inp.language)
+        row.update({"predicted": predicted, "raw": result, "correct": predicted == gold,
+                    "unparsed": predicted is None, "error": None})
+    row["config_key"] = key
+    return row
+
+
+def _ask(model: Model, fp: dict, protocol: protocols.Protocol, prefix: str, suffixes: list[str], cache: Cache) -> list:
+    """Answers for one chunk, from the response cache where possible; only successes are cached."""
+    if protocol.scoring == "logprob":
+        keys = [key_of("letter_logprobs", fp, prefix + s, list(protocol.letters)) for s in suffixes]
+    else:
+        keys = [key_of("generate", fp, prefix + s, protocol.max_tokens) for s in suffixes]
+    hits = cache.get_many(keys)
+    todo = [i for i, k in enumerate(keys) if k not in hits]
+    fresh = []
+    if todo:
+        if protocol.scoring == "logprob":
+            fresh = model.letter_logprobs(prefix, [suffixes[i] for i in todo], list(protocol.letters))
+        else:
+            fresh = model.generate([prefix + suffixes[i] for i in todo], protocol.max_tokens)
+        if len(fresh) != len(todo):
+            raise MmluMlError(f"model backend {model.name} returned {len(fresh)} answers for {len(todo)} prompts")
+        cache.put_many({keys[i]: r for i, r in zip(todo, fresh) if not isinstance(r, BaseException)})
+    answers = dict(zip(todo, fresh))
+    return [answers[i] if i in answers else hits[keys[i]] for i in range(len(keys))]
+
+
+def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp: LanguageInput, gold: dict[str, str],
+                      out: Path, cache: Cache, chunk: int = 4) -> tuple[str, dict[str, dict]]:
+    """Score the questions of one language not yet scored under this configuration; returns (config key, rows)."""
+    code = inp.language.code
+    key = config_key(fp, protocol, code, inp.translator_fingerprint if code != "en" else None)
+    path = predictions_file(out, model.name, protocol.name, code)
+    rows = {}
+    if path.is_file():
+        everything = list(read_jsonl(path))
+        mine = [r for r in everything if r.get("config_key") == key]
+        if len(mine) != len(everything):  # another configuration wrote here: its rows cannot join these scores
+            write_jsonl(path, mine)
+            click.echo(f"note: {path}: dropped {len(everything) - len(mine)} predictions of an earlier "
+                       "configuration (their answers stay in the response cache)", err=True)
+        rows = {r["id"]: r for r in mine}  # the last row of an id wins: a retried error is superseded
+    todo = [q for q in inp.questions if q.id not in rows or rows[q.id].get("error")]
+    done = [rows[q.id] for q in inp.questions if q.id in rows and not rows[q.id].get("error")]
+    right, seen = sum(bool(r["correct"]) for r in done), len(done)
+    with Appender(path) as app, tqdm(total=len(inp.questions), initial=len(done), desc=f"{model.name} {code}",
+                                     unit="q", file=sys.stderr, dynamic_ncols=True) as bar:
+        for subject, group in groupby(todo, key=lambda q: q.subject):
+            group = list(group)
+            prefix = protocol.prefix(subject, inp.language, inp.shots.get(subject, []), inp.instructions)
+            for start in range(0, len(group), chunk):
+                part = group[start:start + chunk]
+                answers = _ask(model, fp, protocol, prefix, [protocol.suffix(q, inp.language) for q in part], cache)
+                for q, answer in zip(part, answers):
+                    row = _row(q, gold[q.id], answer, protocol, inp, key)
+                    app.append(row)
+                    rows[q.id] = row
+                    if not row["error"]:
+                        right, seen = right + bool(row["correct"]), seen + 1
+                bar.update(len(part))
+                bar.set_postfix_str(f"acc {right / seen:.1%}" if seen else "acc -")
+    return key, rows
+
+
+def _translator_label(name: str, fp: dict | None) -> str:
+    if name == "source" or not fp:
+        return name
+    bits = [str(fp[k]) for k in ("model", "engine", "served_model") if fp.get(k)][:1]
+    prompt = fp.get("prompt_version", fp.get("prompt"))
+    if prompt is not None and not isinstance(prompt, (dict, list)):
+        bits.append(str(prompt) if str(prompt).startswith("p") else f"p{prompt}")
+    elif fp.get("api_version"):
+        bits.append(str(fp["api_version"]))
+    return f"{name}({','.join(bits)})" if bits else name
+
+
+def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", limit=None, cache_dir="cache",
+                 out="results", model="llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m", protocol="gpt4", shots=None,
+                 eval_translator=None, base_url=None, model_concurrency=4, max_tokens=None, seed=0) -> list[dict]:
+    """The `evaluate` command. Validates every input before loading the model; returns the scores.csv rows."""
+    started = time.time()
+    out, cache_dir = Path(out), Path(cache_dir)
+    langs = load_languages().select(languages)
+    subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
+    spl = mmlu.parse_list(splits, SPLITS, "split")
+    proto = protocols.get(protocol, shots, max_tokens)
+    ds = mmlu.load(source, subj, list(dict.fromkeys(spl + (["dev"] if proto.shots else []))))
+    scored_all = [q for q in ds.questions if q.split in spl]
+    scored = [q for q in scored_all if limit is None or q.index < limit]
+    dev = [q for q in ds.questions if q.split == "dev"]
+    gold = {q.id: q.answer for q in scored}
+    req = Request(source, subj, subjects in (None, "", "all"), spl, limit, out,
+                  out_given=Path(out) != Path("results"))
+    inputs = [load_language(lang, scored, dev, proto, req, eval_translator) for lang in langs]
+
+    mdl = load_model(model, cache_dir, base_url, model_concurrency, seed)
+    fp = mdl.fingerprint()
+    cache = Cache(cache_dir / "responses.sqlite", "responses")
+    chunk = max(4, 2 * model_concurrency, getattr(mdl, "prompts_per_call", 0))
+    results = []
+    try:
+        for inp in inputs:
+            key, rows = evaluate_language(mdl, fp, proto, inp, gold, out, cache, chunk)
+            results.append((inp, key, rows))
+    finally:
+        cache.close()
+    return _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, model, started)
+
+
+def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, started) -> list[dict]:
+    out = req.out
+    short = fp.get("sha256", key_of(fp))[:8]
+    fingerprint = key_of(fp)[:12]
+    score_rows, by_category, paired_rows, per_language = [], [], [], {}
+    english = next(((key, rows) for inp, key, rows in results if inp.language.code == "en"), None)
+    if english is None:  # pair with English predictions made by an earlier run of the same configuration
+        key = config_key(fp, proto, "en", None)
+        english = (key, scores.latest_rows(predictions_file(out, mdl.name, proto.name, "en"), key))
+    for inp, key, rows in results:
+        code = inp.language.code
+        s = scores.summarize(inp.questions, rows)
+        label = _translator_label(inp.translator, inp.translator_fingerprint)
+        signature = (f"protocol:{proto.name}|shots:{proto.shots}|translator:{label}|model:{mdl.name}@{short}"
+                     f"|n:{s['n']}/{len(scored_all)}|v:{__version__}")
+        base = {"model": mdl.name, "protocol": proto.name, "language": code}
+        score_rows.append({**base, **{k: v for k, v in s.items() if k != "categories"}, "shots": proto.shots,
+                           "translator": label, "model_fingerprint": fingerprint, "questions_total": len(scored_all),
+                           "limit": limit, "tool_version": __version__, "signature": signature})
+        by_category += scores.category_rows(base, s["categories"])
+        if code != "en" and english[1]:
+            paired_rows.append({**base, **scores.paired(inp.questions, rows, english[1])})
+        per_language[code] = {"config_key": key, "translator": inp.translator,
+                              "translator_fingerprint": inp.translator_fingerprint, "files": inp.files,
+                              "questions": len(inp.questions), "n": s["n"], "errors": s["errors"],
+                              "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit,
+                              "source_hash": ds.source_hash, "signature": signature}
+        click.echo(f"{code:<6} accuracy {s['accuracy']:6.1%}  95% CI [{s['ci_low']:.1%}, {s['ci_high']:.1%}]  "
+                   f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
+                   f"macro {s['macro_accuracy']:.1%}  {signature}")
+    scores.upsert_csv(out / "scores.csv", scores.SCORE_COLUMNS, score_rows, ("model", "protocol", "language"))
+    scores.upsert_csv(out / "scores_by_category.csv", scores.CATEGORY_COLUMNS, by_category,
+                      ("model", "protocol", "language", "category"))
+    if paired_rows:
+        scores.upsert_csv(out / "paired.csv", scores.PAIRED_COLUMNS, paired_rows, ("model", "protocol", "language"))
+    scores.update_manifest(out / "evaluation.manifest.json", f"{mdl.name}/{proto.name}", {
+        "tool_version": __version__, "model": {"spec": spec, "name": mdl.name, "fingerprint": fp},
+        "protocol": proto.settings(), "shots": proto.shots, "source": ds.source, "source_hash": ds.source_hash,
+        "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit, "languages": per_language,
+        "duration_s": round(time.time() - started, 3),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    click.echo(f"scores: {out / 'scores.csv'}  predictions: {out / 'predictions' / mdl.name / proto.name}")
+    return score_rows

@@ -1,0 +1,103 @@
+"""Loading a GGUF model into llama-cpp-python, the way that works on the machines we run on.
+
+llama.cpp moves weights into "extra buffer types" (CPU repacking, AMX tiles) when the CPU reports support.
+On our sandboxed Xeons (AMX_INT8 reported) that path segfaults in the first decode, for every model we ship.
+llama-cpp-python 0.3.36 does not expose `use_extra_bufts`, so the default model parameters it starts from are
+swapped, only while one model loads, for ones with that flag off. MMLU_ML_LLAMA_EXTRA_BUFTS=1 turns it back on.
+
+How llama.cpp's OpenMP threads wait (spin or sleep) is decided when the package loads: mmlu_ml/__init__.py.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..core.errors import MmluMlError
+
+_LOCK = threading.RLock()  # both swaps below may be held while one model loads
+
+
+@contextmanager
+def without_extra_buffers():
+    import llama_cpp.llama as llama_module
+    low = llama_module.llama_cpp
+    original = low.llama_model_default_params
+
+    def params():
+        p = original()
+        p.use_extra_bufts = False
+        return p
+
+    with _LOCK:
+        low.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = original
+
+
+@contextmanager
+def _streams(n: int):
+    """Contexts made inside hold `n` sequences, each in its own KV stream (its own cells, numbered from 0)."""
+    if n <= 1:
+        yield
+        return
+    import llama_cpp.llama as llama_module
+    low = llama_module.llama_cpp
+    original = low.llama_context_default_params
+
+    def params():
+        p = original()
+        p.n_seq_max, p.kv_unified = n, False
+        return p
+
+    with _LOCK:
+        low.llama_context_default_params = params
+        try:
+            yield
+        finally:
+            low.llama_context_default_params = original
+
+
+STREAMS = 4  # prompts per decode by default: each stream holds its own n_ctx cells (~0.23 GB for the 1.5B model)
+MAX_STREAMS = 7  # more output rows than this take llama.cpp's other kernel (llamacpp_model.MIN_ROWS)
+
+
+def streams_from_env() -> int:
+    """MMLU_ML_LLAMA_STREAMS, or the default; MmluMlError for anything but a whole number from 1 to 7."""
+    raw = os.environ.get("MMLU_ML_LLAMA_STREAMS", str(STREAMS))
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_STREAMS:
+        raise MmluMlError(f"MMLU_ML_LLAMA_STREAMS must be a whole number from 1 to {MAX_STREAMS}, not {raw!r}")
+    return int(raw)
+
+
+def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, streams: int = 1, **kwargs):
+    """A `llama_cpp.Llama` for `path`; MmluMlError when llama.cpp cannot load it. With `streams` > 1 the context
+    holds that many sequences, each with its own `n_ctx` cells (rounded up to a multiple of 256 by llama.cpp)."""
+    from llama_cpp import Llama
+    threads = n_threads or min(os.cpu_count() or 2, 8)
+    n_ctx *= max(streams, 1)
+    try:
+        with _streams(streams):
+            if os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1":
+                return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
+            with without_extra_buffers():
+                return Llama(str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, **kwargs)
+    except (ValueError, RuntimeError) as exc:
+        raise MmluMlError(f"llama.cpp cannot load {path} ({str(exc).splitlines()[0][:160]}); "
+                          "pass a valid GGUF model file") from None
+
+
+def chat_formatter(llm, template: str | None = None):
+    """`template` (else the model's own chat template) as llama-cpp-python's formatter: messages -> a rendered
+    prompt with the assistant turn opened. None for a model without one (a base model)."""
+    template = template or llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
+    bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore")
+    return Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)

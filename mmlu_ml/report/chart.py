@@ -1,0 +1,164 @@
+"""The cross-language chart, drawn after Figure 5 of the GPT-4 technical report.
+
+Its look: one row per language on the y axis, sorted by accuracy, bars labelled with their percentage, and
+the published English baselines (random guessing, Chinchilla, PaLM, GPT-3.5) as grey reference bars at the
+top. Ours adds what a reproduction needs: several models side by side, GPT-4's published figure per language
+as a green comparison series, 95% intervals as whiskers, the sample size in the title, and the configuration
+signature of every series under the plot.
+
+Drawn on a bare `Figure` (no pyplot state), so it is safe headless and in threads.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+from .data import Results, language_order, merge_signatures, sample_note
+
+BASELINE_COLOR = "#a9b4c2"
+GPT4_COLOR = "#4fae7b"   # the report's green
+WIDTH_IN = 11.0
+PROTOCOLS = {"gpt4": "GPT-4 report's protocol", "mmlu5": "lm-eval's 5-shot English prompt",
+             "cot0": "zero-shot chain of thought"}
+
+
+def model_colors(n: int) -> list:
+    """Distinct colour-blind-safe colours for our series, leaving green to GPT-4's published bars."""
+    palette = sns.color_palette("colorblind", 10)
+    usable = [palette[i] for i in (0, 1, 4, 5, 3, 9, 6, 8)]  # no green (2) or grey (7); near hues apart
+    return [usable[i % len(usable)] for i in range(n)]
+
+
+def wrap_signature(text: str, width: int = 185) -> list[str]:
+    """Lines of at most `width` characters, broken after a `|` (never inside a field) where possible."""
+    lines, line = [], ""
+    for piece in re.split(r"(?<=\|)", text):
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = "    "
+        line += piece
+    lines.append(line)
+    return [w for part in lines for w in textwrap.wrap(part, width, subsequent_indent="    ", drop_whitespace=False)]
+
+
+def title_lines(results: Results) -> tuple[str, str]:
+    shots = sorted({s.shots for s in results.scores if s.shots is not None})
+    protocols = sorted({s.protocol for s in results.scores})
+    shot = f"{shots[0]}-shot " if len(shots) == 1 else ""
+    names = [PROTOCOLS.get(p, f"protocol {p}") for p in protocols]
+    title = f"{shot}MMLU accuracy across languages: {', '.join(names)}"
+    note = sample_note(results.scores)
+    if note:
+        note = "Sample, not the full test set: " + note.removeprefix("sample: ")
+    else:
+        totals = sorted({s.n for s in results.scores})
+        note = f"Full test set: n={totals[-1]:,} questions per language"
+    return title, note
+
+
+def draw(results: Results, published: bool = True) -> Figure:
+    series = results.series
+    order = language_order(results)
+    by_key = {(s.series, s.language): s for s in results.scores}
+    pub = {c: results.gpt4(c) for c in order if published and results.gpt4(c) is not None}
+    baselines = [b for b in results.baselines if not b.name.startswith("GPT-4")]  # GPT-4 is the green series
+    k = len(series) + (1 if pub else 0)
+    colors = model_colors(len(series))
+
+    # Layout in "slots" (one bar each); inches per slot shrink a little as bars per language grow.
+    slot_in = 0.27 if k == 1 else 0.2 if k <= 3 else 0.17
+    gap = 0.55 if k > 1 else 0.25
+    y, ticks, labels, bars = 0.0, [], [], []  # bars: (y, value, color, interval, kind)
+    for b in baselines:
+        ticks.append(y), labels.append(b.name), bars.append((y, b.accuracy, BASELINE_COLOR, None, "baseline"))
+        y += 1
+    separator = y - 0.05 if baselines else None
+    y += 1.0 if baselines else 0
+    for code in order:
+        start = y
+        for i, ser in enumerate(series):
+            s = by_key.get((ser, code))
+            if s is not None:
+                bars.append((y, 100 * s.accuracy, colors[i], (100 * s.ci_low, 100 * s.ci_high), "model"))
+            y += 1
+        if pub:
+            if code in pub:
+                bars.append((y, pub[code], GPT4_COLOR, None, "published"))
+            y += 1
+        ticks.append(start + (k - 1) / 2), labels.append(results.language_name(code))
+        y += gap
+    span = y - gap
+
+    title, note = title_lines(results)
+    sigs = [f"{results.series_label(ser)}: {merge_signatures(results.rows_of(ser))}" for ser in series]
+    sig_lines = [w for line in sigs for w in wrap_signature("signature " + line)]
+    legend_items = [Patch(color=colors[i], label=results.series_label(ser)) for i, ser in enumerate(series)]
+    if pub:
+        legend_items.append(Patch(color=GPT4_COLOR, label="GPT-4, published (3-shot, Azure-translated MMLU)"))
+    if baselines:
+        legend_items.append(Patch(color=BASELINE_COLOR, label="published English baselines"))
+    legend_cols = 2 if len(legend_items) > 2 else len(legend_items)
+    legend_rows = -(-len(legend_items) // legend_cols)
+
+    left_in = min(3.2, 0.35 + 0.085 * max(len(label) for label in labels))
+    top_in = 0.95 + 0.24 * legend_rows + 0.35
+    bottom_in = 0.75 + 0.15 * len(sig_lines)
+    axes_in = span * slot_in + 0.3
+    height = top_in + axes_in + bottom_in
+
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=110)
+        ax = fig.add_axes((left_in / WIDTH_IN, bottom_in / height, (WIDTH_IN - left_in - 0.35) / WIDTH_IN,
+                           axes_in / height))
+    value_size = 9 if k == 1 else 7.5
+    for yy, value, color, interval, kind in bars:
+        ax.barh(yy, value, height=0.82, color=color, edgecolor="white", linewidth=0.4, zorder=2)
+        end = value
+        if interval:
+            lo, hi = interval
+            ax.errorbar(value, yy, xerr=[[value - lo], [hi - value]], fmt="none", ecolor="#333333",
+                        elinewidth=0.8, capsize=1.8, zorder=3)
+            end = max(value, hi)
+        weight = "bold" if kind == "model" else "normal"
+        ax.text(end + 0.7, yy, f"{value:.1f}%", va="center", ha="left", fontsize=value_size,
+                color="#222222", fontweight=weight, zorder=4)
+    if separator is not None:
+        ax.axhline(separator, color="#555555", lw=0.8, zorder=1)
+    ax.axvline(25, color="#777777", lw=0.9, ls=(0, (2, 2)), zorder=1)
+    ax.set_yticks(ticks, labels)
+    for label, tick in zip(ax.get_yticklabels(), range(len(labels))):
+        if tick < len(baselines):
+            label.set_color("#555555"), label.set_fontstyle("italic")
+        label.set_fontsize(10)
+    ax.set_ylim(span - 0.5 + 0.2, -0.7)
+    ax.set_xlim(0, 104)
+    ax.xaxis.set_major_locator(MultipleLocator(10))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%" if v <= 100 else ""))
+    ax.tick_params(axis="x", labeltop=True, labelsize=9)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("Accuracy (bars; whiskers: 95% Wilson interval; dashed line: chance)", fontsize=9)
+
+    fig.text(0.012, 1 - 0.28 / height, title, fontsize=14, fontweight="bold", va="top")
+    fig.text(0.012, 1 - 0.62 / height, note, fontsize=10.5, va="top",
+             color="#b35900" if note.startswith("Sample") else "#333333")
+    fig.legend(handles=legend_items, loc="upper left", bbox_to_anchor=(0.012, 1 - 0.9 / height), ncol=legend_cols,
+               frameon=False, fontsize=9, handlelength=1.4, columnspacing=1.5)
+    for i, line in enumerate(sig_lines):
+        fig.text(0.012, (0.12 + 0.15 * (len(sig_lines) - 1 - i)) / height, line,
+                 fontsize=6.8, family="monospace", color="#444444", va="bottom")
+    return fig
+
+
+def render(fig: Figure, fmt: str) -> bytes:
+    """The figure as PNG or SVG bytes, with no timestamp in the file (same input, same bytes)."""
+    buf = io.BytesIO()
+    meta = {"Date": None} if fmt == "svg" else {"Software": None}
+    fig.savefig(buf, format=fmt, metadata=meta)
+    return buf.getvalue()

@@ -1,0 +1,234 @@
+"""Leaderboard tables: language x model, per model, per category; written as Markdown and CSV here and as
+HTML by report_html.py, all from the same rows so the three never disagree.
+
+Text that comes from data (model, language and translator names, signatures) is escaped for the format it
+lands in: Markdown punctuation is backslash-escaped (GitHub would otherwise render inline HTML), CSV cells
+that a spreadsheet would run as a formula get a leading quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from .data import Results, Score, language_order, merge_signatures, sample_note
+from ..core.subjects import CATEGORIES
+
+
+@dataclass
+class LanguageRow:
+    code: str
+    name: str
+    gpt4: float | None                                         # published, percent
+    scores: dict[tuple[str, str], Score] = field(default_factory=dict)
+    paired: dict[tuple[str, str], dict] = field(default_factory=dict)
+
+
+@dataclass
+class ModelRow:
+    series: tuple[str, str]
+    label: str
+    shots: str
+    languages: int
+    mean: float                   # unweighted mean over its languages, share
+    english: Score | None
+    mean_diff: float | None       # mean paired difference vs English over non-English languages, share
+    n: str
+    sample: str
+    signature: str                # merged over its languages
+    fingerprint: str
+
+
+@dataclass
+class Board:
+    series: list[tuple[str, str]]
+    labels: dict[tuple[str, str], str]
+    languages: list[LanguageRow]
+    models: list[ModelRow]
+    categories: list[dict]        # {label, language, name, category -> (accuracy, n)}
+    signature_ids: dict[str, int]  # exact per-row signature -> footnote number
+    note: str                     # sample note, '' for full test sets
+    published: bool
+    unscored: list[dict] = field(default_factory=list)  # (model, protocol, language) with nothing scored
+
+    @property
+    def has_paired(self) -> bool:
+        return any(r.paired for r in self.languages)
+
+
+def build(results: Results, published: bool = True) -> Board:
+    series = results.series
+    labels = {ser: results.series_label(ser) for ser in series}
+    rows = []
+    for code in language_order(results):
+        row = LanguageRow(code, results.language_name(code), results.gpt4(code) if published else None)
+        for s in results.scores:
+            if s.language == code:
+                row.scores[s.series] = s
+                if (s.model, s.protocol, code) in results.paired:
+                    row.paired[s.series] = results.paired[(s.model, s.protocol, code)]
+        rows.append(row)
+    models = []
+    for ser in series:
+        mine = results.rows_of(ser)
+        diffs = [r.paired[ser]["diff"] for r in rows if ser in r.paired and r.code != "en"]
+        ns = sorted({s.n for s in mine})
+        shots = sorted({str(s.shots) for s in mine if s.shots is not None})
+        prints = sorted({s.model_fingerprint for s in mine if s.model_fingerprint})
+        models.append(ModelRow(
+            series=ser, label=labels[ser], shots=",".join(shots) or "-", languages=len(mine),
+            mean=sum(s.accuracy for s in mine) / len(mine),
+            english=next((s for s in mine if s.language == "en"), None),
+            mean_diff=sum(diffs) / len(diffs) if diffs else None,
+            n=f"{ns[0]:,}" if len(ns) == 1 else f"{ns[0]:,}-{ns[-1]:,}", sample=sample_note(mine),
+            signature=merge_signatures(mine), fingerprint=", ".join(prints)))
+    models.sort(key=lambda m: -m.mean)
+    cats: dict[tuple[str, str], dict] = {}
+    for c in results.categories:
+        ser = (c["model"], c["protocol"])
+        if ser not in labels:
+            continue
+        entry = cats.setdefault((ser, c["language"]), {"label": labels[ser], "language": c["language"],
+                                                       "name": results.language_name(c["language"]), "series": ser})
+        entry[c["category"]] = (c["accuracy"], c["n"])
+    order = {code: i for i, code in enumerate(r.code for r in rows)}
+    categories = sorted(cats.values(), key=lambda e: (series.index(e["series"]), order.get(e["language"], 1e9)))
+    sig_ids: dict[str, int] = {}
+    for row in rows:
+        for ser in series:
+            if ser in row.scores and row.scores[ser].signature:
+                sig_ids.setdefault(row.scores[ser].signature, len(sig_ids) + 1)
+    return Board(series, labels, rows, models, categories, sig_ids, sample_note(results.scores), published,
+                 results.unscored)
+
+
+def unscored_note(board: Board) -> str:
+    """'' or one sentence naming the results where every question failed (errors are not wrong answers)."""
+    if not board.unscored:
+        return ""
+    items = ", ".join(f"{u['model']} {u['protocol']} {u['language']} ({u['errors'] or 0} errors)"
+                      for u in board.unscored)
+    return f"Nothing scored, every question an error, for: {items}; see the predictions files."
+
+
+def category_names(board: Board) -> list[str]:
+    seen = {k for e in board.categories for k in e if k not in ("label", "language", "name", "series")}
+    return [c for c in CATEGORIES if c in seen] + sorted(seen - set(CATEGORIES))
+
+
+def pct(share: float | None, digits: int = 1) -> str:
+    return "-" if share is None else f"{100 * share:.{digits}f}"
+
+
+def signed_pct(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:+.1f}"
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&])")
+
+
+def md(text: str) -> str:
+    """Data text as literal Markdown: every mark that could start markup (or inline HTML) is escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def md_code(text: str, in_table: bool = True) -> str:
+    """Data text as a code span (shown verbatim, HTML included); `|` escaped where it would end a cell."""
+    text = " ".join(str(text).split())
+    if in_table:
+        text = text.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+def _signature_lines(board: Board) -> list[str]:
+    return [f"Signature, {md_code(m.label, False)}: {md_code(m.signature, False)}  " for m in board.models]
+
+
+def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> str:
+    out = ["# Multilingual MMLU leaderboard", ""]
+    if board.note:
+        out += [f"**Sample, not the full test set:** {md(board.note.removeprefix('sample: '))}. "
+                "Intervals are 95% Wilson intervals over the questions scored.", ""]
+    if board.unscored:
+        out += [md(unscored_note(board)), ""]
+    out += [f"![Accuracy by language]({chart_file})", "", "## Models", ""]
+    paired = board.has_paired
+    out += md_table(
+        ["Model", "Protocol", "Shots", "Languages", "Mean accuracy %", "English %"]
+        + (["Mean diff. vs English (pts)"] if paired else []) + ["n per language"],
+        [[md_code(m.series[0]), md_code(m.series[1]), m.shots, str(m.languages), pct(m.mean),
+          pct(m.english.accuracy) if m.english else "-"] + ([signed_pct(m.mean_diff)] if paired else []) + [m.n]
+         for m in board.models])
+    out += ["", *_signature_lines(board), "", "## Accuracy by language (%, 95% interval)", ""]
+    header = ["Language", "Code"] + (["GPT-4 published"] if board.published else [])
+    for ser in board.series:
+        header += [md_code(board.labels[ser]), "n"] + (["diff. vs en"] if paired else [])
+    rows = []
+    for r in board.languages:
+        cells = [md(r.name), md_code(r.code)]
+        if board.published:
+            cells.append(f"{r.gpt4:.1f}" if r.gpt4 is not None else "-")
+        for ser in board.series:
+            s = r.scores.get(ser)
+            p = r.paired.get(ser)
+            cells += [f"{pct(s.accuracy)} ({pct(s.ci_low)}-{pct(s.ci_high)})" if s else "-", f"{s.n:,}" if s else "-"]
+            if paired:
+                cells.append(f"{signed_pct(p['diff'])} ({signed_pct(p['diff_low'])}, {signed_pct(p['diff_high'])})"
+                             if p else "-")
+        rows.append(cells)
+    out += md_table(header, rows)
+    out += ["", *_signature_lines(board)]
+    if board.categories:
+        names = category_names(board)
+        out += ["", "## Accuracy by category (%, n)", ""]
+        out += md_table(["Model", "Language", *[md(c) for c in names]],
+                        [[md_code(e["label"]), md(e["name"]),
+                          *[f"{pct(e[c][0])} ({e[c][1]:,})" if c in e else "-" for c in names]]
+                         for e in board.categories])
+        out += ["", *_signature_lines(board)]
+    return "\n".join(out) + "\n"
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("language", "language_name", "model", "protocol", "shots", "n", "correct", "unparsed", "errors",
+               "accuracy", "ci_low", "ci_high", "macro_accuracy", "diff_vs_en", "diff_low", "diff_high",
+               "gpt4_published", "sample", "signature")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and isinstance(value, str) else text
+
+
+def to_csv(board: Board) -> str:
+    """Long form: one row per (language, model, protocol), accuracies as shares like scores.csv."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in board.languages:
+        for ser in board.series:
+            s = r.scores.get(ser)
+            if s is None:
+                continue
+            p = r.paired.get(ser) or {}
+            writer.writerow([_cell(v) for v in (
+                r.code, r.name, s.model, s.protocol, s.shots, s.n, s.correct, s.unparsed, s.errors,
+                s.accuracy, s.ci_low, s.ci_high, s.macro_accuracy, p.get("diff"), p.get("diff_low"),
+                p.get("diff_high"), None if r.gpt4 is None else round(r.gpt4 / 100, 4),
+                "yes" if s.is_sample else "no", s.signature)])
+    return buf.getvalue()

@@ -1,0 +1,96 @@
+"""translation_quality.md: the translate stage's checks of every language, side by side, per translator.
+
+The checks' inner shape belongs to mmlu_ml/translate/checks.py; this reads it loosely (a number, or a mapping with a
+share/rate/count and its offending ids) so a new check shows up here without a change.
+"""
+
+from __future__ import annotations
+
+from .leaderboard import md, md_code, md_table
+from .data import Results
+
+SHARE_KEYS = ("share", "rate", "fraction", "ratio")
+COUNT_KEYS = ("count", "n", "value", "total")
+SKIP = ("failed", "thresholds", "threshold")
+
+
+def _number(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.3g}"
+
+
+def check_cell(value) -> str:
+    """A check's figure in a few characters: `4.2% (7)`, `3`, `-`."""
+    if isinstance(value, (int, float)):
+        return _number(value)
+    if isinstance(value, dict):
+        ids = value.get("ids") or value.get("offending") or value.get("examples")
+        count = next((value[k] for k in COUNT_KEYS if isinstance(value.get(k), (int, float))), None)
+        if count is None and isinstance(ids, list):
+            count = len(ids)
+        share = next((value[k] for k in SHARE_KEYS if isinstance(value.get(k), (int, float))), None)
+        if share is not None:
+            return f"{100 * share:.1f}%" + (f" ({_number(count)})" if count is not None else "")
+        if count is not None:
+            return _number(count)
+        return "-"
+    if isinstance(value, list):
+        return f"{len(value):,}"
+    return md(value) if value not in (None, "") else "-"
+
+
+def _order(results: Results, manifest: dict) -> tuple:
+    codes = list(results.languages)
+    lang = str(manifest.get("language"))
+    split = str(manifest.get("split"))
+    return (codes.index(lang) if lang in codes else len(codes), lang, ("dev", "val", "test").index(split)
+            if split in ("dev", "val", "test") else 3)
+
+
+def _fingerprint(fp) -> str:
+    if isinstance(fp, dict):
+        return "|".join(f"{k}:{v}" for k, v in fp.items())
+    return str(fp or "-")
+
+
+def to_markdown(results: Results) -> str:
+    out = ["# Translation quality", "",
+           "The translate stage's checks for each language and split, side by side (from the manifests under "
+           "`translations/`). A mark ✗ flags a check over its threshold.", ""]
+    if not results.manifests:
+        out += [f"No translation manifests under {md(str(results.out / 'translations'))}: these results were not "
+                "translated by `mmlu-ml translate` in this folder.", ""]
+        return "\n".join(out)
+    by_translator: dict[str, list[dict]] = {}
+    for m in results.manifests:
+        by_translator.setdefault(m["_translator_dir"], []).append(m)
+    for name, manifests in by_translator.items():
+        manifests.sort(key=lambda m: _order(results, m))
+        out += [f"## Translator {md(name)}", ""]
+        header = ["Figure"] + [f"{md(m.get('language'))} {md(m.get('split'))}" for m in manifests]
+        rows = []
+        for key in ("questions", "strings", "distinct", "untranslatable", "failed"):
+            rows.append([f"{key}"] + [check_cell((m.get("counts") or {}).get(key)) for m in manifests])
+        rows.append(["characters billed"] + [check_cell((m.get("chars") or {}).get("billed")) for m in manifests])
+        names = list(dict.fromkeys(k for m in manifests for k in (m.get("checks") or {}) if k not in SKIP))
+        for check in names:
+            cells = []
+            for m in manifests:
+                checks = m.get("checks") or {}
+                failed = check in (checks.get("failed") or [])
+                cells.append(check_cell(checks.get(check)) + (" ✗" if failed else ""))
+            rows.append([md(check.replace("_", " "))] + cells)
+        rows.append(["checks failed"] + [
+            md(", ".join((m.get("checks") or {}).get("failed") or [])) or "none" for m in manifests])
+        out += md_table(header, rows)
+        out += [""]
+        for fp in dict.fromkeys(_fingerprint(m.get("translator")) for m in manifests):
+            out.append(f"Signature: translator {md_code(fp, False)}  ")
+        versions = sorted({str(m.get("tool_version")) for m in manifests if m.get("tool_version")})
+        hashes = sorted({str(m.get("source_hash"))[:16] for m in manifests if m.get("source_hash")})
+        out += [f"Source sha256: {md(', '.join(hashes) or '-')}; tool version {md(', '.join(versions) or '-')}; "
+                f"manifests: {md(', '.join(m['_path'] for m in manifests))}", ""]
+    return "\n".join(out)

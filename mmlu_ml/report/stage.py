@@ -1,0 +1,123 @@
+"""Stage 3: turn <out>/scores.csv (and the stage manifests) into <out>/report/.
+
+Writes accuracy_by_language.png/.svg (the GPT-4 report's chart for our models), leaderboard.md/.csv/.html,
+translation_quality.md, report.manifest.json, and leaderboard.png (the page as chromium renders it) when a
+chromium is at hand. Everything is rendered in memory first and each file is written atomically, so a
+failure leaves the previous report intact rather than half of a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import __version__
+from . import data as report_data, html as report_html, leaderboard, quality as report_quality
+from ..core.errors import MmluMlError
+from ..core.records import write_atomic, write_json
+
+INPUTS = ("scores.csv", "scores_by_category.csv", "paired.csv")
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def screenshot_page(html: Path, png: Path) -> list[str]:
+    """Render the page in headless chromium, save a PNG, return what the console reported as errors."""
+    from .browser import Browser
+
+    with Browser() as browser:
+        page = browser.open(html.resolve().as_uri())
+        page.screenshot(png)
+        return page.errors()
+
+
+def run_report(out: str | os.PathLike = "results", published: bool = True, screenshot: bool | None = None) -> dict:
+    """Write the report for the results in `out`; returns {what: path}. `screenshot`: True needs chromium,
+    None takes the screenshot when chromium is installed, False skips it."""
+    out = Path(out)
+    results = report_data.load(out)
+    from . import chart  # matplotlib is slow to import; only the report needs it
+
+    board = leaderboard.build(results, published)
+    fig = chart.draw(results, published)
+    rendered = {
+        "accuracy_by_language.png": chart.render(fig, "png"),
+        "accuracy_by_language.svg": chart.render(fig, "svg"),
+    }
+    texts = {
+        "leaderboard.md": leaderboard.to_markdown(board),
+        "leaderboard.csv": leaderboard.to_csv(board),
+        "leaderboard.html": report_html.to_html(board, rendered["accuracy_by_language.svg"], str(out)),
+        "translation_quality.md": report_quality.to_markdown(results),
+    }
+    folder = out / "report"
+    for name, data in rendered.items():
+        write_bytes(folder / name, data)
+    for name, text in texts.items():
+        write_atomic(folder / name, text)
+    paths = {name: folder / name for name in [*rendered, *texts]}
+
+    from .browser import BrowserError, find_chromium
+    console: list[str] = []
+    if screenshot or (screenshot is None and find_chromium()):
+        if not find_chromium():
+            raise MmluMlError("--screenshot needs chromium; install it (Debian: apt-get install chromium) "
+                              "or set MMLU_ML_CHROMIUM, or pass --no-screenshot")
+        try:
+            console = screenshot_page(paths["leaderboard.html"], folder / "leaderboard.png")
+            paths["leaderboard.png"] = folder / "leaderboard.png"
+        except (BrowserError, OSError) as exc:
+            if screenshot:  # asked for explicitly: a failure is an error; otherwise the report stands without it
+                raise MmluMlError(f"chromium could not screenshot leaderboard.html ({exc}); "
+                                  "pass --no-screenshot to skip it") from None
+            print(f"warning: no leaderboard.png, chromium failed: {exc}")
+
+    write_json(folder / "report.manifest.json", {
+        "tool_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "published_series": published,
+        "inputs": {name: _sha256(out / name) for name in INPUTS if (out / name).is_file()},
+        "translation_manifests": [m["_path"] for m in results.manifests],
+        "sample": board.note or None,
+        "series": [{"model": m.series[0], "protocol": m.series[1], "languages": m.languages, "mean_accuracy": m.mean,
+                    "signature": m.signature, "model_fingerprint": m.fingerprint} for m in board.models],
+        "files": sorted(paths),
+        "browser_console_errors": console,
+    })
+
+    for path in [*paths.values(), folder / "report.manifest.json"]:
+        os.chmod(path, 0o644)  # temp files are created 0600; a report is meant to be read and served
+
+    for m in board.models:
+        english = f", English {100 * m.english.accuracy:.1f}%" if m.english else ""
+        print(f"{m.label}: mean {100 * m.mean:.1f}% over {m.languages} language(s){english} (n={m.n} per language)")
+    if board.note:
+        print(f"note: {board.note}, not the full test set")
+    if board.unscored:
+        print(f"warning: {leaderboard.unscored_note(board)}")
+    if console:
+        print(f"warning: leaderboard.html logged {len(console)} error(s) in chromium: {console[0][:200]}")
+    print(f"chart: {paths['accuracy_by_language.png']} (and .svg)")
+    shot = f"; screenshot {paths['leaderboard.png']}" if "leaderboard.png" in paths else ""
+    print(f"leaderboard: {paths['leaderboard.html']} (and .md, .csv{shot})")
+    print(f"translation checks: {paths['translation_quality.md']}")
+    return paths
