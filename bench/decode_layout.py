@@ -14,7 +14,7 @@ Two measurements on one GGUF model (default: the 1.5B evaluate model), through l
 
 Findings are in BENCHMARKS.md (evaluate section). Here the sequences share one unified KV cache (set through
 llama-cpp-python's context defaults while the model loads), which is what makes them inexact; the llamacpp
-backend gives each question its own stream instead (tests/test_llamacpp.py checks it bit for bit).
+backend gives each question its own stream instead (tests/evaluate/test_llamacpp.py checks it bit for bit).
 """
 
 from __future__ import annotations

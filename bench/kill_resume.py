@@ -1,6 +1,6 @@
 """Kill -9 `translate` and `evaluate` at random moments, resume, and compare with an uninterrupted run.
 
-Translate: Azure backend against the fake server (tests/fake_azure.py, 300 ms per request), MMLU dev and val of all
+Translate: Azure backend against the fake server (tests/support/fake_azure.py, 300 ms per request), MMLU dev and val of all
 57 subjects into Welsh, one request in flight. Evaluate: the Gemma 270M in llama.cpp, protocol mmlu5 (5 shots),
 English, 6 subjects x 4 test questions. Each run is killed after a random delay, at least --kills times in all
 per stage, then allowed to finish. Checks: final files equal the uninterrupted run's (translations byte for

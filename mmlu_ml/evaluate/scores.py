@@ -6,12 +6,11 @@ row, so models and languages scored at different times sit in one file. Writes a
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
+
+import pandas as pd
 
 from ..core import stats
 from ..core.records import Question, read_jsonl, write_atomic, write_json
@@ -34,28 +33,22 @@ def latest_rows(path: Path, config_key: str) -> dict[str, dict]:
 def summarize(questions: Sequence[Question], rows: dict[str, dict]) -> dict:
     """Counts over the selected questions. An error (the model could not be asked) is left out of n; an unparsed
     answer is in n, not correct, and counted in its own column."""
-    n = correct = unparsed = errors = 0
-    per_subject: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    per_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for q in questions:
-        row = rows.get(q.id)
-        if row is None:
-            continue
-        if row.get("error"):
-            errors += 1
-            continue
-        n += 1
-        ok = bool(row["correct"])
-        correct += ok
-        unparsed += bool(row.get("unparsed"))
-        for table, key in ((per_subject, q.subject), (per_category, q.category)):
-            table[key][0] += ok
-            table[key][1] += 1
+    found = [(q, rows[q.id]) for q in questions if q.id in rows]
+    table = pd.DataFrame({"subject": [q.subject for q, _ in found], "category": [q.category for q, _ in found],
+                          "error": [bool(r.get("error")) for _, r in found],
+                          "correct": [bool(r.get("correct")) for _, r in found],
+                          "unparsed": [bool(r.get("unparsed")) for _, r in found]})
+    scored = table[~table["error"]]
+    n, correct = len(scored), int(scored["correct"].sum())
     low, high = stats.wilson(correct, n)
-    return {"n": n, "correct": correct, "unparsed": unparsed, "errors": errors,
+
+    def per(column: str) -> dict[str, tuple[int, int]]:
+        groups = scored.groupby(column, sort=False)["correct"].agg(["sum", "size"])
+        return {k: (int(v["sum"]), int(v["size"])) for k, v in groups.iterrows()}
+
+    return {"n": n, "correct": correct, "unparsed": int(scored["unparsed"].sum()), "errors": int(table["error"].sum()),
             "accuracy": stats.accuracy(correct, n), "ci_low": low, "ci_high": high,
-            "macro_accuracy": stats.macro_average({k: tuple(v) for k, v in per_subject.items()}),
-            "categories": {k: tuple(v) for k, v in per_category.items()}}
+            "macro_accuracy": stats.macro_average(per("subject")), "categories": per("category")}
 
 
 def paired(questions: Sequence[Question], rows: dict[str, dict], english: dict[str, dict]) -> dict:
@@ -81,26 +74,16 @@ def _fmt(value) -> str:
 
 def upsert_csv(path: Path, columns: Sequence[str], new_rows: Iterable[dict], key: Sequence[str]) -> None:
     """Replace rows whose `key` columns match a new row (in place), append the rest, write atomically."""
-    path = Path(path)
-    new = [{c: _fmt(r.get(c)) for c in columns} for r in new_rows]
-    old: list[dict] = []
-    if path.is_file():
-        with open(path, newline="", encoding="utf-8") as f:
-            old = [{c: row.get(c, "") for c in columns} for row in csv.DictReader(f)]
-    pending = {tuple(r[c] for c in key): r for r in new}
-    merged = []
-    for row in old:
-        k = tuple(row[c] for c in key)
-        if k in pending:
-            merged.append(pending.pop(k))
-        elif not any(k == tuple(m[c] for c in key) for m in new):
-            merged.append(row)  # another model's, protocol's or language's row: kept as it was
-    merged += pending.values()
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(merged)
-    write_atomic(path, buf.getvalue())
+    path, columns, key = Path(path), list(columns), list(key)
+    new = pd.DataFrame([{c: _fmt(r.get(c)) for c in columns} for r in new_rows], columns=columns, dtype=object)
+    old = (pd.read_csv(path, dtype=str, keep_default_na=False).reindex(columns=columns, fill_value="")
+           if path.is_file() else new.iloc[:0])
+    table = pd.concat([old, new], ignore_index=True)
+    # a key keeps the place of its first row and the value of its last: the new row replaces the old in place,
+    # and another model's, protocol's or language's row is kept as it was
+    place = table.groupby(key, sort=False, dropna=False).ngroup()
+    table = table.assign(_place=place).drop_duplicates("_place", keep="last").sort_values("_place", kind="stable")
+    write_atomic(path, table.drop(columns="_place").to_csv(index=False, lineterminator="\n"))
 
 
 def category_rows(base: dict, categories: dict[str, tuple[int, int]]) -> list[dict]:

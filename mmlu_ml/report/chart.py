@@ -15,6 +15,7 @@ import io
 import re
 import textwrap
 
+import matplotlib
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -160,5 +161,7 @@ def render(fig: Figure, fmt: str) -> bytes:
     """The figure as PNG or SVG bytes, with no timestamp in the file (same input, same bytes)."""
     buf = io.BytesIO()
     meta = {"Date": None} if fmt == "svg" else {"Software": None}
-    fig.savefig(buf, format=fmt, metadata=meta)
+    # the SVG's clip-path ids are hashes salted at random unless a salt is set
+    with matplotlib.rc_context({"svg.hashsalt": "mmlu-ml"}):
+        fig.savefig(buf, format=fmt, metadata=meta)
     return buf.getvalue()

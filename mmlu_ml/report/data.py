@@ -6,12 +6,13 @@ leaderboard.py. A missing or malformed scores.csv is a one-line MmluMlError that
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import pandas as pd
 
 from ..core.errors import MmluMlError
 from ..core.languages import Language, load as load_languages
@@ -104,23 +105,20 @@ def _fix(path: Path, stage: str = "evaluate") -> str:
 def _read_csv(path: Path, required: tuple[str, ...], stage: str = "evaluate") -> list[tuple[int, dict]]:
     """(line number, row) pairs of a CSV with a header; a missing column or a torn row is an error."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            header = reader.fieldnames or []
-            missing = [c for c in required if c not in header]
-            if missing:
-                what = "is empty" if not header else f"lacks column(s) {', '.join(missing)}"
-                raise MmluMlError(f"{path} {what}; {_fix(path, stage)}")
-            rows = []
-            for row in reader:
-                if None in row or any(v is None for v in row.values()):
-                    raise MmluMlError(f"{path}:{reader.line_num}: expected {len(header)} fields; {_fix(path, stage)}")
-                rows.append((reader.line_num, row))
-            return rows
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, on_bad_lines="error")
+    except pd.errors.EmptyDataError:
+        raise MmluMlError(f"{path} is empty; {_fix(path, stage)}") from None
     except UnicodeDecodeError:
         raise MmluMlError(f"{path} is not UTF-8 text; {_fix(path, stage)}") from None
-    except csv.Error as exc:
-        raise MmluMlError(f"{path} is not a valid CSV ({exc}); {_fix(path, stage)}") from None
+    except pd.errors.ParserError as exc:  # a row with more fields than the header
+        detail = " ".join(str(exc).split()).removeprefix("Error tokenizing data. C error: ")
+        raise MmluMlError(f"{path} is not a valid CSV ({detail}); {_fix(path, stage)}") from None
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise MmluMlError(f"{path} lacks column(s) {', '.join(missing)}; {_fix(path, stage)}")
+    # pandas pads a row with fewer fields than the header (a torn write) with ""; the readers below catch it
+    # by the required cell it leaves empty
+    return [(i + 2, row) for i, row in enumerate(table.to_dict("records"))]
 
 
 def _number(row: dict, col: str, kind, where: str, path: Path, optional: bool = False):
@@ -157,6 +155,9 @@ def read_scores(path: Path, unscored: list[dict] | None = None) -> list[Score]:
     seen: set[tuple[str, str, str]] = set()
     for line, row in _read_csv(path, REQUIRED):
         where = f"{path}:{line}"
+        if not row["signature"].strip():  # written last on every row: empty means a row cut short
+            raise MmluMlError(f"{where}: expected {len(row)} fields, signature and maybe more are empty (a torn row); "
+                              f"{_fix(path, 'evaluate')}")
         for col in ("model", "protocol", "language"):
             if not row[col].strip():
                 raise MmluMlError(f"{where}: column {col} is empty; {_fix(path, 'evaluate')}")

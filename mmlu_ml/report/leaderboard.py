@@ -8,10 +8,10 @@ that a spreadsheet would run as a formula get a leading quote.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
+
+import pandas as pd
 
 from .data import Results, Score, language_order, merge_signatures, sample_note
 from ..core.subjects import CATEGORIES
@@ -217,18 +217,17 @@ def _cell(value) -> str:
 
 def to_csv(board: Board) -> str:
     """Long form: one row per (language, model, protocol), accuracies as shares like scores.csv."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for r in board.languages:
         for ser in board.series:
             s = r.scores.get(ser)
             if s is None:
                 continue
             p = r.paired.get(ser) or {}
-            writer.writerow([_cell(v) for v in (
+            rows.append([_cell(v) for v in (
                 r.code, r.name, s.model, s.protocol, s.shots, s.n, s.correct, s.unparsed, s.errors,
                 s.accuracy, s.ci_low, s.ci_high, s.macro_accuracy, p.get("diff"), p.get("diff_low"),
                 p.get("diff_high"), None if r.gpt4 is None else round(r.gpt4 / 100, 4),
                 "yes" if s.is_sample else "no", s.signature)])
-    return buf.getvalue()
+    # every cell is already text: pandas only quotes and joins
+    return pd.DataFrame(rows, columns=CSV_COLUMNS, dtype=object).to_csv(index=False, lineterminator="\n")
