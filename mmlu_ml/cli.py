@@ -9,6 +9,7 @@ import click
 
 from . import __version__
 from .core.errors import MmluMlError
+from .export import FORMATS as EXPORT_FORMATS  # a plain dict: the writers import when used
 
 
 class Group(click.Group):
@@ -164,6 +165,32 @@ def translate(**kwargs):
     run_translate(**kwargs)
 
 
+@main.command(name="import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["mmmlu", "global-mmlu", "okapi", "jsonl"]))
+@click.argument("source", metavar="SOURCE")
+@click.option("--languages", default=None, help="Codes (fr,zh,pt-BR) or the set's locale names; default: all it has.")
+@click.option("--splits", default=None, help="dev, val, test, separated by commas; default: all the set has.")
+@click.option("--as", "name", default=None, help="Translator name to write under (default: FORMAT).")
+@click.option("--source", "mmlu_source", envvar="MMLU_ML_SOURCE", default=None, show_envvar=True,
+              help="The English MMLU to align with (as for the other commands).")
+@click.option("--subjects", default="all", show_default=True,
+              help="The English subjects to align with (MMMLU's row positions count through all 57).")
+@click.option("--instructions-from", default=None,
+              help="Copy each language's translated prompt lines (instructions.json) from this translator.")
+@click.option("--out", envvar="MMLU_ML_OUT", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="Results folder; the set goes to <out>/translations/<name>/.")
+def import_(fmt, source, languages, splits, name, mmlu_source, subjects, instructions_from, out):
+    """Import a translated MMLU made elsewhere: align it with the English, check it, write it as ours.
+
+    \b
+    SOURCE is hf:<dataset id> (through `datasets`) or a local path.
+    Example:
+      mmlu-ml import okapi ../shared/reference/okapi --languages fr,de,zh --splits dev,val
+    """
+    from .imports.stage import run_import
+    run_import(fmt, source, languages, splits, name, out, mmlu_source, instructions_from, subjects)
+
+
 def evaluate_options(f):
     for option in reversed([
         click.option("--model", envvar="MMLU_ML_MODEL", default="llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m",
@@ -175,7 +202,8 @@ def evaluate_options(f):
         click.option("--max-tokens", "max_tokens", type=click.IntRange(1, 4096), default=None,
                      help="Generation cap for cot0 (default 512)."),
         click.option("--eval-translator", "eval_translator", envvar="MMLU_ML_EVAL_TRANSLATOR", default=None,
-                     help="Which translations to read when several exist (default: the only one)."),
+                     help="Which translations to read when several exist (default: the only one); several, by commas, "
+                          "are each scored and compared."),
         click.option("--base-url", envvar="OPENAI_BASE_URL", default=None, help="OpenAI-compatible server for openai:."),
         click.option("--model-concurrency", "model_concurrency", type=click.IntRange(1, 256), default=4,
                      show_default=True, help="Requests in flight for openai: models."),
@@ -187,14 +215,21 @@ def evaluate_options(f):
 @main.command()
 @common(default_splits="test")
 @evaluate_options
-def evaluate(**kwargs):
+@click.option("--translator", "translators", default=None,
+              help="Translations to score, separated by commas (e.g. okapi,local): the first fills scores.csv, "
+                   "every pair is compared in translators.csv. Same as --eval-translator.")
+def evaluate(translators, **kwargs):
     """Score a model per language, subject and category; resumes where it stopped.
 
     \b
     Example:
       mmlu-ml evaluate --model llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m --languages en,de --limit 5
+      mmlu-ml evaluate --languages en,fr --splits val --translator okapi,local
     """
     from .evaluate.stage import run_evaluate
+    if translators and kwargs["eval_translator"] and translators != kwargs["eval_translator"]:
+        raise click.UsageError("--translator and --eval-translator name different translations; give one")
+    kwargs["eval_translator"] = translators or kwargs["eval_translator"]
     run_evaluate(**kwargs)
 
 
@@ -258,6 +293,30 @@ def run(ctx, **kwargs):
     e_kwargs["eval_translator"] = kwargs["translator"]
     run_evaluate(**e_kwargs)
     run_report(**{k: v for k, v in kwargs.items() if k in names(report)})
+
+
+@main.command()
+@click.argument("format", metavar="FORMAT", type=click.Choice(list(EXPORT_FORMATS)))
+@click.option("--translator", envvar="MMLU_ML_TRANSLATOR", required=True, show_envvar=True,
+              help="Whose translations to export (a folder under <out>/translations/).")
+@click.option("--languages", default=None, help="Codes separated by commas (default: every language it translated).")
+@click.option("--to", "to", required=True, type=click.Path(), help="The folder to write (new, or an earlier export).")
+@click.option("--out", envvar="MMLU_ML_OUT", default="results", show_default=True, show_envvar=True,
+              type=click.Path(file_okay=False), help="Results folder holding translations/.")
+@click.option("--force", is_flag=True, help="Replace an earlier export at --to.")
+@click.option("--strict", is_flag=True, help="Refuse a partial translation instead of exporting it with its coverage.")
+@click.option("--push", metavar="REPO", default=None,
+              help="hf-dataset: also upload to this hub dataset repository (needs HF_TOKEN or `hf auth login`).")
+def export(**kwargs):
+    """Export translations as a hub-ready dataset (hf-dataset) or lm-evaluation-harness tasks (lm-eval).
+
+    \b
+    Examples:
+      mmlu-ml export hf-dataset --translator local --to exports/mmlu-local
+      mmlu-ml export lm-eval --translator local --to exports/mmlu-local-tasks
+    """
+    from .export.stage import run_export
+    run_export(**kwargs)
 
 
 if __name__ == "__main__":  # pragma: no cover

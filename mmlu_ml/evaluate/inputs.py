@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from ..core import templates
 from ..core.errors import MmluMlError
 from ..core.languages import Language
 from ..core.paths import component, translations_dir
 from .protocols import Protocol
 from ..core.records import Question, read_jsonl
+from ..core.subjects import pretty
 
 
 @dataclass
@@ -30,6 +32,7 @@ class LanguageInput:
     translator: str = "source"
     translator_fingerprint: dict | None = None
     files: list[str] = field(default_factory=list)
+    tags: dict[str, dict] = field(default_factory=dict)  # id -> an imported set's per-question metadata
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,16 @@ def _choose_translator(req: Request, code: str, wanted: str | None, shots: int) 
     return present[0]
 
 
-def _read_split(path: Path, req: Request, code: str, translator: str, shots: int) -> dict[str, Question]:
+def _read_split(path: Path, req: Request, code: str, translator: str, shots: int,
+                tags: dict[str, dict]) -> dict[str, Question]:
     if not path.is_file():
         raise MmluMlError(f"{path} is missing; make it with: " + translate_command(req, code, translator, shots))
-    return {row["id"]: Question.from_json(row) for row in read_jsonl(path)}
+    out = {}
+    for row in read_jsonl(path):
+        out[row["id"]] = Question.from_json(row)
+        if isinstance(row.get("tags"), dict):
+            tags[row["id"]] = row["tags"]
+    return out
 
 
 def _check(needed: Sequence[Question], have: dict[str, Question], where: Path, fix: str) -> list[Question]:
@@ -109,32 +118,75 @@ def load_language(language: Language, scored: Sequence[Question], dev: Sequence[
         by_split[q.split].append(q)
     if shots_needed:
         by_split.setdefault("dev", [])
+    # a set imported from elsewhere may lack rows its translator dropped: it is scored on the questions it has,
+    # and its shots are the first dev questions it has of each subject (the import states its coverage)
+    imported = _imported(folder, by_split)
     translated: dict[str, Question] = {}
-    files = []
+    files, tags = [], {}
     for split in by_split:
         path = folder / f"{split}.jsonl"
-        have = _read_split(path, req, code, translator, protocol.shots)
+        have = _read_split(path, req, code, translator, protocol.shots, tags)
         need = by_split[split] + ([q for q in shots_needed if q.split == split] if split == "dev" else [])
+        if imported:
+            need = [q for q in need if q.id in have]
+            if split == "dev":
+                need += _first_shots(dev, have, protocol.shots)
         for q in _check(need, have, path, fix):
             translated[q.id] = q
         files.append(str(path))
+    if imported:
+        shots_needed = _first_shots(dev, translated, protocol.shots)
     instructions = None
     if protocol.translated_instruction:
         path = folder / "instructions.json"
-        if not path.is_file():
+        if imported and not path.is_file():
+            instructions = english_instructions(scored)
+        elif not path.is_file():
             raise MmluMlError(f"{path} is missing; make it with: {fix}")
-        try:
-            instructions = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise MmluMlError(f"{path} is not valid JSON ({exc.msg}); make it again with: {fix}") from None
+        else:
+            try:
+                instructions = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise MmluMlError(f"{path} is not valid JSON ({exc.msg}); make it again with: {fix}") from None
         kind = "cot" if protocol.scoring == "generate" else "gopher"
         lacking = sorted({q.subject for q in scored} - set((instructions.get(kind) or {})))
         if lacking:
             raise MmluMlError(f"{path} has no {kind!r} line for {lacking[0]} ({len(lacking)} subjects); "
                               f"make it with: {fix}")
     return LanguageInput(
-        language, [translated[q.id] for q in scored], _by_subject([translated[q.id] for q in shots_needed]),
-        instructions, translator, _manifest_translator(folder, by_split), files)
+        language, [translated[q.id] for q in scored if q.id in translated],
+        _by_subject([translated[q.id] for q in shots_needed]), instructions, translator,
+        _manifest_translator(folder, by_split), files, {q.id: tags[q.id] for q in scored if q.id in tags})
+
+
+def _first_shots(dev: Sequence[Question], have: dict, shots: int) -> list[Question]:
+    """The first `shots` dev questions of each subject that `have` holds."""
+    taken: dict[str, int] = defaultdict(int)
+    out = []
+    for q in sorted(dev, key=lambda q: (q.subject, q.index)):
+        if q.id in have and taken[q.subject] < shots:
+            taken[q.subject] += 1
+            out.append(q)
+    return out
+
+
+def english_instructions(scored: Sequence[Question]) -> dict:
+    """The English prompt lines, for an imported set that brings none (`import --instructions-from` copies ours)."""
+    subjects = sorted({q.subject for q in scored})
+    return {"gopher": {s: templates.GOPHER.format(subject=pretty(s)) for s in subjects},
+            "cot": {s: templates.COT.format(subject=pretty(s)) for s in subjects}, "english": True}
+
+
+def _imported(folder: Path, splits) -> bool:
+    for split in splits:
+        path = folder / f"{split}.manifest.json"
+        if path.is_file():
+            try:
+                if "imported" in json.loads(path.read_text(encoding="utf-8")):
+                    return True
+            except (json.JSONDecodeError, TypeError):
+                return False
+    return False
 
 
 def _by_subject(questions: Sequence[Question]) -> dict[str, list[Question]]:

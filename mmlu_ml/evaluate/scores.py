@@ -21,6 +21,12 @@ SCORE_COLUMNS = ("model", "protocol", "language", "n", "correct", "unparsed", "e
 CATEGORY_COLUMNS = ("model", "protocol", "language", "category", "n", "correct", "accuracy", "ci_low", "ci_high")
 PAIRED_COLUMNS = ("model", "protocol", "language", "n_paired", "accuracy_lang", "accuracy_en", "diff", "diff_low",
                   "diff_high")
+TRANSLATOR_COLUMNS = ("model", "protocol", "language", "translator_a", "translator_b", "n", "n_a", "n_b",
+                      "accuracy_en", "en_low", "en_high", "accuracy_a", "a_low", "a_high", "accuracy_b", "b_low",
+                      "b_high", "diff_a_b", "diff_a_b_low", "diff_a_b_high", "diff_a_en", "diff_a_en_low",
+                      "diff_a_en_high", "diff_b_en", "diff_b_en_low", "diff_b_en_high", "answers_changed")
+TAG_COLUMNS = ("model", "protocol", "language", "tag", "value", "n", "correct", "accuracy", "ci_low", "ci_high")
+MAX_TAG_VALUES = 10  # a tag with more values (country, region) is metadata to read, not a split to score by
 
 
 def latest_rows(path: Path, config_key: str) -> dict[str, dict]:
@@ -62,6 +68,48 @@ def paired(questions: Sequence[Question], rows: dict[str, dict], english: dict[s
     return {"n_paired": n, "accuracy_lang": stats.accuracy(sum(a for a, _ in pairs), n),
             "accuracy_en": stats.accuracy(sum(b for _, b in pairs), n), "diff": diff, "diff_low": low,
             "diff_high": high}
+
+
+def _scored(rows: dict[str, dict]) -> dict[str, dict]:
+    return {i: r for i, r in rows.items() if not r.get("error")}
+
+
+def translator_pair(english: dict[str, dict], a: dict[str, dict], b: dict[str, dict]) -> dict:
+    """Two translations of one language against each other and against English, on the ids all three scored
+    without error: each accuracy with its Wilson interval, each paired difference with Newcombe's interval,
+    and how many questions changed answer between the two translations."""
+    english, a, b = _scored(english), _scored(a), _scored(b)
+    ids = sorted(set(english) & set(a) & set(b))
+    right = {name: [bool(rows[i]["correct"]) for i in ids] for name, rows in (("en", english), ("a", a), ("b", b))}
+    out = {"n": len(ids), "n_a": len(a), "n_b": len(b),
+           "answers_changed": sum(a[i].get("predicted") != b[i].get("predicted") for i in ids)}
+    for name in ("en", "a", "b"):
+        k = sum(right[name])
+        low, high = stats.wilson(k, len(ids))
+        out.update({f"accuracy_{name}": stats.accuracy(k, len(ids)), f"{name}_low": low, f"{name}_high": high})
+    for first, second in (("a", "b"), ("a", "en"), ("b", "en")):
+        _, diff, low, high = stats.paired_difference(zip(right[first], right[second]))
+        out.update({f"diff_{first}_{second}": diff, f"diff_{first}_{second}_low": low,
+                    f"diff_{first}_{second}_high": high})
+    return out
+
+
+def tag_rows(base: dict, questions: Sequence[Question], rows: dict[str, dict], tags: dict[str, dict]) -> list[dict]:
+    """Accuracy per value of each per-question tag (Global-MMLU's cultural_sensitivity_label: CS / CA)."""
+    found = [(tags[q.id], rows[q.id]) for q in questions if q.id in tags and q.id in rows and not rows[q.id].get("error")]
+    if not found:
+        return []
+    table = pd.DataFrame([{**t, "_correct": bool(r["correct"])} for t, r in found])
+    out = []
+    for tag in sorted(c for c in table.columns if c != "_correct"):
+        if table[tag].nunique() > MAX_TAG_VALUES:
+            continue
+        for value, group in table.groupby(tag, sort=True)["_correct"]:
+            k, n = int(group.sum()), len(group)
+            low, high = stats.wilson(k, n)
+            out.append({**base, "tag": tag, "value": value, "n": n, "correct": k, "accuracy": stats.accuracy(k, n),
+                        "ci_low": low, "ci_high": high})
+    return out
 
 
 def _fmt(value) -> str:

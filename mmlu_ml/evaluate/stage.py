@@ -83,6 +83,10 @@ def _row(q: Question, gold: str, result, protocol: protocols.Protocol, inp: Lang
         predicted = protocols.parse_answer(result, inp.language)
         row.update({"predicted": predicted, "raw": result, "correct": predicted == gold,
                     "unparsed": predicted is None, "error": None})
+    if inp.language.code != "en":
+        row["translator"] = inp.translator
+    if q.id in inp.tags:
+        row["tags"] = inp.tags[q.id]
     row["config_key"] = key
     return row
 
@@ -118,10 +122,13 @@ def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp:
     if path.is_file():
         everything = list(read_jsonl(path))
         mine = [r for r in everything if r.get("config_key") == key]
-        if len(mine) != len(everything):  # another configuration wrote here: its rows cannot join these scores
-            write_jsonl(path, mine)
-            click.echo(f"note: {path}: dropped {len(everything) - len(mine)} predictions of an earlier "
-                       "configuration (their answers stay in the response cache)", err=True)
+        # another translation of the language keeps its rows beside these (translators.csv compares them)
+        others = [r for r in everything if r.get("config_key") != key and r.get("translator")
+                  and r.get("translator") != inp.translator]
+        if len(mine) + len(others) != len(everything):  # an earlier configuration: its rows cannot join these
+            write_jsonl(path, others + mine)
+            click.echo(f"note: {path}: dropped {len(everything) - len(mine) - len(others)} predictions of an "
+                       "earlier configuration (their answers stay in the response cache)", err=True)
         rows = {r["id"]: r for r in mine}  # the last row of an id wins: a retried error is superseded
     todo = [q for q in inp.questions if q.id not in rows or rows[q.id].get("error")]
     done = [rows[q.id] for q in inp.questions if q.id in rows and not rows[q.id].get("error")]
@@ -174,7 +181,13 @@ def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", l
     gold = {q.id: q.answer for q in scored}
     req = Request(source, subj, subjects in (None, "", "all"), spl, limit, out,
                   out_given=Path(out) != Path("results"))
-    inputs = [load_language(lang, scored, dev, proto, req, eval_translator) for lang in langs]
+    names = [t.strip() for t in (eval_translator or "").split(",") if t.strip()] or [None]
+    inputs = [load_language(lang, scored, dev, proto, req, name)
+              for lang in langs for name in (names if lang.code != "en" else [None])]
+    tags = {i: t for inp in inputs for i, t in inp.tags.items()}
+    for inp in inputs:  # a set's metadata is about the question, so English is grouped by it too
+        if inp.language.code == "en":
+            inp.tags = {q.id: tags[q.id] for q in inp.questions if q.id in tags}
 
     mdl = load_model(model, cache_dir, base_url, model_concurrency, seed)
     fp = mdl.fingerprint()
@@ -194,13 +207,20 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
     out = req.out
     short = fp.get("sha256", key_of(fp))[:8]
     fingerprint = key_of(fp)[:12]
-    score_rows, by_category, paired_rows, per_language = [], [], [], {}
+    score_rows, by_category, by_tag, paired_rows, per_language = [], [], [], [], {}
     english = next(((key, rows) for inp, key, rows in results if inp.language.code == "en"), None)
     if english is None:  # pair with English predictions made by an earlier run of the same configuration
         key = config_key(fp, proto, "en", None)
         english = (key, scores.latest_rows(predictions_file(out, mdl.name, proto.name, "en"), key))
+    primary: set[str] = set()
     for inp, key, rows in results:
         code = inp.language.code
+        if code in primary:  # a second translation of a language: in translators.csv, not in scores.csv
+            per_language[f"{code}@{inp.translator}"] = {"config_key": key, "translator": inp.translator,
+                                                        "translator_fingerprint": inp.translator_fingerprint,
+                                                        "files": inp.files, "questions": len(inp.questions)}
+            continue
+        primary.add(code)
         s = scores.summarize(inp.questions, rows)
         label = _translator_label(inp.translator, inp.translator_fingerprint)
         signature = (f"protocol:{proto.name}|shots:{proto.shots}|translator:{label}|model:{mdl.name}@{short}"
@@ -210,6 +230,7 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
                            "translator": label, "model_fingerprint": fingerprint, "questions_total": len(scored_all),
                            "limit": limit, "tool_version": __version__, "signature": signature})
         by_category += scores.category_rows(base, s["categories"])
+        by_tag += scores.tag_rows(base, inp.questions, rows, inp.tags)
         if code != "en" and english[1]:
             paired_rows.append({**base, **scores.paired(inp.questions, rows, english[1])})
         per_language[code] = {"config_key": key, "translator": inp.translator,
@@ -225,6 +246,18 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
                       ("model", "protocol", "language", "category"))
     if paired_rows:
         scores.upsert_csv(out / "paired.csv", scores.PAIRED_COLUMNS, paired_rows, ("model", "protocol", "language"))
+    if by_tag:
+        scores.upsert_csv(out / "scores_by_tag.csv", scores.TAG_COLUMNS, by_tag,
+                          ("model", "protocol", "language", "tag", "value"))
+    pairs = translator_rows(mdl, fp, proto, results, english, req)
+    if pairs:
+        scores.upsert_csv(out / "translators.csv", scores.TRANSLATOR_COLUMNS, pairs,
+                          ("model", "protocol", "language", "translator_a", "translator_b"))
+        for r in pairs:
+            click.echo(f"{r['language']:<6} {r['translator_a']} {r['accuracy_a']:.1%} vs {r['translator_b']} "
+                       f"{r['accuracy_b']:.1%} on n={r['n']}: diff {100 * r['diff_a_b']:+.1f} pts "
+                       f"[{100 * r['diff_a_b_low']:+.1f}, {100 * r['diff_a_b_high']:+.1f}], "
+                       f"{r['answers_changed']} answers changed")
     scores.update_manifest(out / "evaluation.manifest.json", f"{mdl.name}/{proto.name}", {
         "tool_version": __version__, "model": {"spec": spec, "name": mdl.name, "fingerprint": fp},
         "protocol": proto.settings(), "shots": proto.shots, "source": ds.source, "source_hash": ds.source_hash,
@@ -233,3 +266,26 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     click.echo(f"scores: {out / 'scores.csv'}  predictions: {out / 'predictions' / mdl.name / proto.name}")
     return score_rows
+
+
+def translator_rows(mdl, fp: dict, proto, results, english, req) -> list[dict]:
+    """translators.csv: every pair of translations of a language scored under this model and protocol, this run's
+    and earlier runs' alike (each found under its own translations/ folder and configuration key)."""
+    from .inputs import _manifest_translator
+
+    out = []
+    for code in dict.fromkeys(inp.language.code for inp, _, _ in results if inp.language.code != "en"):
+        ids = {q.id for inp, _, _ in results if inp.language.code == code for q in inp.questions}
+        path = predictions_file(req.out, mdl.name, proto.name, code)
+        found = {}
+        for folder in sorted((Path(req.out) / "translations").glob(f"*/{code}")):
+            key = config_key(fp, proto, code, _manifest_translator(folder, list(req.splits) + ["dev"]))
+            rows = {i: r for i, r in scores.latest_rows(path, key).items() if i in ids}
+            if rows:
+                found[folder.parent.name] = rows
+        names = sorted(found)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                out.append({"model": mdl.name, "protocol": proto.name, "language": code, "translator_a": a,
+                            "translator_b": b, **scores.translator_pair(english[1], found[a], found[b])})
+    return out

@@ -1,0 +1,180 @@
+"""The `import` command: a translated MMLU made elsewhere, in our translations/ layout, checked.
+
+Every language and split is read, aligned and checked before anything is written; then the whole set goes to
+a temporary folder beside `<out>/translations/<name>/` and is renamed into place, so a refused set leaves
+nothing behind and a re-import replaces the splits it reads.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import click
+import pandas as pd
+
+from .. import __version__
+from ..core import mmlu, paths, records, registry
+from ..core.errors import MmluMlError
+from ..core.languages import Language, load as load_languages
+from ..core.subjects import SPLITS, SUBJECTS
+from .align import Aligned, align
+from .formats import FORMATS
+
+
+class Format(Protocol):
+    """A reader of one published layout (formats/)."""
+
+    name: str
+    licence: str
+    by: str                      # how its rows find their English question: "id" or "position"
+    splits: tuple[str, ...]      # the MMLU splits it translates
+
+    # the set's own locale names present in `source` -> languages.yaml codes
+    def locales(self, source: str) -> dict[str, str]: ...
+
+    # one locale and split as the standard table of imports/sources.py, and where it came from; None if absent
+    def read(self, source: str, locale: str, split: str) -> tuple[pd.DataFrame, str] | None: ...
+
+    # what identifies exactly the data read: the files' sha256, or the hub dataset and its revision
+    def provenance(self, source: str) -> dict: ...
+
+
+def _wanted(fmt: Format, source: str, languages: str | None, table) -> dict[str, Language]:
+    """locale -> Language, for the languages asked for (codes or the set's own locale names)."""
+    present = fmt.locales(source)
+    if not present:
+        raise MmluMlError(f"found no {fmt.name} files in {source}; check the path, or pick the format that matches it")
+    known = {loc: table.languages[code] for loc, code in present.items() if code in table.languages and code != "en"}
+    if not languages:
+        if not known:
+            raise MmluMlError(f"{source} holds no language that languages.yaml knows ({', '.join(present)})")
+        return known
+    out = {}
+    for part in (p.strip() for p in languages.split(",") if p.strip()):
+        if part in present:  # the set's own name (FR_FR, ZH_CN)
+            loc = part
+        else:
+            code = table.select(part)[0].code if part not in ("gpt4", "mmmlu", "global_mmlu", "all") else None
+            if code is None:
+                raise MmluMlError(f"--languages takes codes or {fmt.name} locale names here, not {part!r}")
+            loc = next((loc for loc, c in present.items() if c == code), None)
+            if loc is None:
+                raise MmluMlError(f"{source} has no {fmt.name} translation of {code}; it has: "
+                                  + ", ".join(f"{c} ({loc})" if c != loc else c for loc, c in present.items()))
+        code = present[loc]
+        if code not in table.languages:
+            raise MmluMlError(f"{fmt.name} locale {loc} is {code!r}, which languages.yaml does not know; "
+                              f"valid: {', '.join(table.languages)}")
+        if code == "en":
+            raise MmluMlError("English is the source, not a translation; leave en out of --languages")
+        out[loc] = table.languages[code]
+    return out
+
+
+def _splits(fmt: Format, splits: str | None) -> list[str]:
+    if not splits:
+        return list(fmt.splits)
+    chosen = mmlu.parse_list(splits, SPLITS, "split")
+    other = [s for s in chosen if s not in fmt.splits]
+    if other:
+        raise MmluMlError(f"{fmt.name} translates {', '.join(fmt.splits)}, not {', '.join(other)}; "
+                          f"choose --splits among those")
+    return chosen
+
+
+def _manifest(fmt: Format, name: str, provenance: dict, english, lang: Language, split: str, aligned: Aligned,
+              checks: dict, where: str) -> dict:
+    fingerprint = {"backend": "import", "format": fmt.name,
+                   **{k: v for k, v in provenance.items() if k != "path"}}
+    return {
+        "tool_version": __version__, "translator": fingerprint, "imported": {
+            "name": name, "format": fmt.name, "from": where, "licence": fmt.licence, **provenance,
+            "alignment": aligned.report, "tags": sorted({k for t in aligned.tags.values() for k in t})},
+        "source": english.source, "source_hash": english.source_hash, "language": lang.code, "split": split,
+        "counts": {"questions": len(aligned.questions), **aligned.report["counts"]},
+        "coverage": aligned.report["coverage"], "checks": checks,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def run_import(fmt: str, source: str, languages: str | None = None, splits: str | None = None,
+               name: str | None = None, out: str | Path = "results", mmlu_source: str | None = None,
+               instructions_from: str | None = None, subjects: str | None = None) -> list[dict]:
+    """Read, align, check, then write; returns one summary row per language and split."""
+    from ..translate.checks import check_language
+
+    reader: Format = registry.load(FORMATS, fmt, "import format")()
+    name = paths.component(name or reader.name, "--as name")
+    table = load_languages()
+    chosen_splits = _splits(reader, splits)
+    wanted = _wanted(reader, source, languages, table)
+    # MMMLU's positions count through all 57 subjects: a subset is for sets (and tests) that hold just those
+    english = mmlu.load(mmlu_source, mmlu.parse_list(subjects or "all", SUBJECTS, "subject"), chosen_splits)
+    by_split = {s: english.by_split(s) for s in chosen_splits}
+    provenance = reader.provenance(source)
+    done: list[tuple[Language, str, list[records.Question], dict, dict[str, dict]]] = []
+    rows = []
+    for loc, lang in wanted.items():
+        for split in chosen_splits:
+            got = reader.read(source, loc, split)
+            if got is None:
+                continue
+            frame, where = got
+            aligned = align(frame.assign(split=frame["split"].replace("", split)), by_split, where, reader.by)
+            questions = [replace(q, language=lang.code) for q in aligned.questions]
+            english_of = {q.id: q for q in by_split[split]}
+            checks = check_language([(english_of[q.id], q) for q in questions], lang)
+            done.append((lang, split, questions, _manifest(reader, name, provenance, english, lang, split,
+                                                           aligned, checks, where), aligned.tags))
+            counts = aligned.report["counts"]
+            rows.append({"language": lang.code, "split": split, "rows": counts["rows"], "matched": counts["matched"],
+                         "missing": counts["missing"], "extra": counts["extra"],
+                         "left_out": counts["answer_mismatch"] + counts["subject_mismatch"],
+                         "numbers": counts["number_mismatch"],
+                         "coverage": aligned.report["coverage"], "flagged": ",".join(checks.get("failed", [])) or "-"})
+    if not done:
+        raise MmluMlError(f"{source} holds no {'/'.join(chosen_splits)} rows for "
+                          f"{', '.join(l.code for l in wanted.values())}; check --splits and --languages")
+    _write(Path(out), name, done, instructions_from)
+    click.echo(f"{'language':<9} {'split':<5} {'rows':>7} {'matched':>8} {'missing':>8} {'extra':>6} "
+               f"{'left out':>8} {'numbers≠':>8} {'coverage':>9}  checks flagged")
+    for r in rows:
+        click.echo(f"{r['language']:<9} {r['split']:<5} {r['rows']:>7,} {r['matched']:>8,} {r['missing']:>8,} "
+                   f"{r['extra']:>6,} {r['left_out']:>8,} {r['numbers']:>8,} {100 * r['coverage']:>8.1f}%  {r['flagged']}")
+    click.echo(f"written: {Path(out) / 'translations' / name}  (evaluate it with --translator {name})")
+    return rows
+
+
+def _write(out: Path, name: str, done, instructions_from: str | None) -> None:
+    target = out / "translations" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+    try:
+        for lang, split, questions, manifest, tags in done:
+            folder = staging / paths.component(lang.code, "language")
+            rows = ({**q.to_json(), **({"tags": tags[q.id]} if q.id in tags else {})} for q in questions)
+            records.write_jsonl(folder / f"{split}.jsonl", rows)
+            records.write_json(folder / f"{split}.manifest.json", manifest)
+            if instructions_from:
+                lines = paths.translations_dir(out, instructions_from, lang.code) / "instructions.json"
+                if not lines.is_file():
+                    raise MmluMlError(f"--instructions-from {instructions_from}: {lines} is missing; translate "
+                                      f"the instruction lines first (mmlu-ml translate --translator "
+                                      f"{instructions_from} --languages {lang.code} --splits dev --limit 3)")
+                shutil.copyfile(lines, folder / "instructions.json")
+                note = json.loads((folder / f"{split}.manifest.json").read_text(encoding="utf-8"))
+                note["imported"]["instructions_from"] = instructions_from
+                records.write_json(folder / f"{split}.manifest.json", note)
+        # file by file, so importing one split keeps the language's other splits
+        for path in sorted(staging.glob("*/*")):
+            final = target / path.parent.name / path.name
+            final.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
