@@ -183,7 +183,8 @@ def _categories(board: Board) -> str:
     return table("by-category", header, rows, _signatures(board))
 
 
-def to_html(board: Board, chart_svg: bytes, out_label: str) -> str:
+def to_html(board: Board, chart_svg: bytes, out_label: str, extra: str = "") -> str:
+    """The page; `extra`: sections other modules render (translation sensitivity, tags), before the signatures."""
     chart = base64.b64encode(chart_svg).decode("ascii")
     if board.note:
         banner = (f'<p class="sample" id="sample"><strong>Sample, not the full test set:</strong> '
@@ -208,6 +209,8 @@ def to_html(board: Board, chart_svg: bytes, out_label: str) -> str:
     ]
     if board.categories:
         parts += ["<h2>Accuracy by category</h2>", _categories(board)]
+    if extra:
+        parts.append(extra)
     parts += [
         '<h2>Configuration signatures</h2><ol class="sigs">', sigs, "</ol>",
         f"<footer>mmlu-ml {esc(__version__)}; regenerate with <code>mmlu-ml report --out {esc(out_label)}</code>"

@@ -56,6 +56,33 @@ def _fingerprint(fp) -> str:
     return str(fp or "-")
 
 
+def flag_share(manifest: dict) -> float | None:
+    """The share of a split's strings that any check flagged (manifests before session 13 lack the union:
+    the largest single check's share stands in, a lower bound)."""
+    checks = manifest.get("checks") or {}
+    if isinstance(checks.get("flagged"), dict) and isinstance(checks["flagged"].get("share"), (int, float)):
+        return float(checks["flagged"]["share"])
+    shares = [v.get("share") for v in checks.values() if isinstance(v, dict) and isinstance(v.get("share"), (int, float))]
+    return max(shares) if shares else None
+
+
+def summary(results: Results, by_translator: dict[str, list[dict]]) -> list[str]:
+    """Every translation of a language and split in one row: the share of strings the checks flagged."""
+    names = list(by_translator)
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for name, manifests in by_translator.items():
+        for m in manifests:
+            share = flag_share(m)
+            coverage = f", coverage {100 * m['coverage']:.0f}%" if isinstance(m.get("coverage"), (int, float)) else ""
+            cells.setdefault((str(m.get("language")), str(m.get("split"))), {})[name] = (
+                "-" if share is None else f"{100 * share:.1f}%{coverage}")
+    order = sorted(cells, key=lambda k: _order(results, {"language": k[0], "split": k[1]}))
+    return (["## Side by side: share of strings flagged by any check", ""]
+            + md_table(["Language", "Split", *[md(n) for n in names]],
+                       [[md(lang), md(split), *[cells[(lang, split)].get(n, "-") for n in names]]
+                        for lang, split in order]) + [""])
+
+
 def to_markdown(results: Results) -> str:
     out = ["# Translation quality", "",
            "The translate stage's checks for each language and split, side by side (from the manifests under "
@@ -67,15 +94,25 @@ def to_markdown(results: Results) -> str:
     by_translator: dict[str, list[dict]] = {}
     for m in results.manifests:
         by_translator.setdefault(m["_translator_dir"], []).append(m)
+    out += summary(results, by_translator)
     for name, manifests in by_translator.items():
         manifests.sort(key=lambda m: _order(results, m))
         out += [f"## Translator {md(name)}", ""]
         header = ["Figure"] + [f"{md(m.get('language'))} {md(m.get('split'))}" for m in manifests]
         rows = []
-        for key in ("questions", "strings", "distinct", "untranslatable", "failed"):
-            rows.append([f"{key}"] + [check_cell((m.get("counts") or {}).get(key)) for m in manifests])
-        rows.append(["characters billed"] + [check_cell((m.get("chars") or {}).get("billed")) for m in manifests])
-        names = list(dict.fromkeys(k for m in manifests for k in (m.get("checks") or {}) if k not in SKIP))
+        imported = any("imported" in m for m in manifests)
+        # a set imported from elsewhere: how it lined up with the English; one we translated: what it cost
+        keys = (("rows", "matched", "missing", "extra", "answer_mismatch", "subject_mismatch", "number_mismatch")
+                if imported else ("questions", "strings", "distinct", "untranslatable", "failed"))
+        for key in keys:
+            rows.append([md(key.replace("_", " "))] + [check_cell((m.get("counts") or {}).get(key)) for m in manifests])
+        if imported:
+            rows.append(["coverage"] + [f"{100 * m['coverage']:.1f}%" if isinstance(m.get("coverage"), (int, float))
+                                        else "-" for m in manifests])
+        else:
+            rows.append(["characters billed"] + [check_cell((m.get("chars") or {}).get("billed")) for m in manifests])
+        names = list(dict.fromkeys(k for m in manifests for k in (m.get("checks") or {})
+                                   if k not in SKIP and k != "questions"))
         for check in names:
             cells = []
             for m in manifests:

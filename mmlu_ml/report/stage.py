@@ -19,7 +19,7 @@ from . import data as report_data, html as report_html, leaderboard, quality as 
 from ..core.errors import MmluMlError
 from ..core.records import write_atomic, write_json
 
-INPUTS = ("scores.csv", "scores_by_category.csv", "paired.csv")
+INPUTS = ("scores.csv", "scores_by_category.csv", "paired.csv", "translators.csv", "scores_by_tag.csv")
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -55,7 +55,7 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
     None takes the screenshot when chromium is installed, False skips it."""
     out = Path(out)
     results = report_data.load(out)
-    from . import chart  # matplotlib is slow to import; only the report needs it
+    from . import chart, sensitivity  # matplotlib is slow to import; only the report needs it
 
     board = leaderboard.build(results, published)
     fig = chart.draw(results, published)
@@ -63,10 +63,17 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
         "accuracy_by_language.png": chart.render(fig, "png"),
         "accuracy_by_language.svg": chart.render(fig, "svg"),
     }
+    pairs, tags = sensitivity.read(out)
+    if pairs:
+        pair_fig = sensitivity.draw(pairs)
+        rendered.update({"translators.png": chart.render(pair_fig, "png"),
+                         "translators.svg": chart.render(pair_fig, "svg")})
+    markdown = leaderboard.to_markdown(board).rstrip("\n").split("\n") + sensitivity.markdown(pairs, tags)
     texts = {
-        "leaderboard.md": leaderboard.to_markdown(board),
+        "leaderboard.md": "\n".join(markdown) + "\n",
         "leaderboard.csv": leaderboard.to_csv(board),
-        "leaderboard.html": report_html.to_html(board, rendered["accuracy_by_language.svg"], str(out)),
+        "leaderboard.html": report_html.to_html(board, rendered["accuracy_by_language.svg"], str(out),
+                                                sensitivity.html(pairs, tags, rendered.get("translators.svg"))),
         "translation_quality.md": report_quality.to_markdown(results),
     }
     folder = out / "report"

@@ -307,5 +307,9 @@ def check_language(pairs: list[tuple[Question, Question]], target: Language) -> 
         out[name] = {"share": round(share, 4), "count": len(keys), "threshold": threshold, "ids": keys[:MAX_IDS]}
         if share > threshold:
             failed.append(name)
+    # what a reader of a score needs in one figure: the share of strings (and questions) any check flagged
+    keys = {k for found in flags.values() for k in found}
+    out["flagged"] = {"share": round(len(keys) / n_strings, 4) if n_strings else 0.0, "count": len(keys),
+                      "questions": len({k.rsplit(":", 1)[0] for k in keys})}
     out["failed"] = failed
     return out

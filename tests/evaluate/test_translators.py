@@ -103,3 +103,20 @@ def test_tags_of_an_imported_set_group_the_scores(tmp_path, tiny_source, monkeyp
     fr = [json.loads(line) for line in (out / "predictions" / "hash" / "gpt4" / "fr.jsonl").open()]
     k = sum(p["correct"] for p in fr if p["tags"]["cultural_sensitivity_label"] == "CS")
     assert int(cs[("fr", "CS")]["correct"]) == k
+
+
+def test_report_draws_and_tables_the_sensitivity_and_the_tags(tmp_path, tiny_source, monkeypatch):
+    test_two_translations_on_the_same_ids(tmp_path, tiny_source, monkeypatch)
+    from mmlu_ml.report.stage import run_report
+
+    out = tmp_path / "out"
+    paths = run_report(out, screenshot=False)
+    assert "translators.svg" in paths and (out / "report" / "translators.png").stat().st_size > 1000
+    md = (out / "report" / "leaderboard.md").read_text(encoding="utf-8")
+    (row,) = read_csv(out / "translators.csv")
+    section = md.split("## Translation sensitivity", 1)[1]
+    assert f"{100 * float(row['accuracy_a']):.1f}" in section and f"{100 * float(row['diff_a_b']):+.1f}" in section
+    html = (out / "report" / "leaderboard.html").read_text(encoding="utf-8")
+    assert '<table class="sortable" id="translators">' in html
+    quality = (out / "report" / "translation_quality.md").read_text(encoding="utf-8")
+    assert "a" in quality and "b" in quality and "flagged" in quality  # imported sets beside each other
