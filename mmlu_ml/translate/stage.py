@@ -20,13 +20,14 @@ from typing import Protocol
 from tqdm import tqdm
 
 from ..core import cache as cache_mod, languages as languages_mod, mmlu, paths, registry
-from . import glossary as glossary_mod, in_context, protect, translators
 from ..core.errors import MmluMlError
 from ..core.languages import Language
-from .pacing import Pacer, pack
 from ..core.subjects import SPLITS, SUBJECTS
-from .plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary, spans_for,
-                             to_send, translated_questions, write_instructions, write_split)
+from . import glossary as glossary_mod, in_context, protect, translators
+from .pacing import Pacer, pack
+from .plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary, spans_for, to_send,
+                   translated_questions, write_instructions, write_split)
+from .reuse import Written, unit_digests
 
 try:  # written by another part of the project; the stage works (and says so) without it
     from .checks import check_language
@@ -153,6 +154,11 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     done: dict[str, str] = {}
     if db is None:  # identity: nothing to pay
         done = {t: t for split in plan.splits for t in texts[split]}
+    digests = {split: unit_digests(plan, split, key_of, waiting, fingerprint, lang, spans_for(tr))
+               for split in plan.splits}
+    written = Written(out, tr.name, lang, digests, fingerprint, glossary) if db is not None else None
+    if written is not None:
+        written.seed(plan, key_of, done, waiting)
     todo: dict[str, list[str]] = {split: [] for split in plan.splits}  # what was actually sent, per split
     keys: dict[str, str] = {}
     cost = {split: {"requests": 0, "billed_chars": 0, "end": started} for split in plan.splits}
@@ -207,6 +213,8 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
                 asked = key_of.get((q.id, q.question), q.question)
                 if asked in done:
                     key_of[q.id, c] = in_context.encode(c, q.question, done[asked], hints_of(glossary, q, c, lang.code))
+                    if written is not None:
+                        written.seed_option(q, c, key_of[q.id, c], done)
                     units[split].append(key_of[q.id, c])
             for split in plan.splits:
                 units[split] = list(dict.fromkeys(units[split]))
@@ -238,7 +246,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
         row["flagged"] = list(checks.get("failed", []))
         write_split(out, tr.name, lang, split, questions,
                     manifest(plan, fingerprint, lang, split, counts, chars, row["requests"],
-                             cost[split]["end"] - started, checks, glossary))
+                             cost[split]["end"] - started, checks, glossary) | {"units": digests[split]})
     if all(line in done for line in plan.instruction_strings()):
         write_instructions(out, tr.name, lang, plan, done)
     return rows

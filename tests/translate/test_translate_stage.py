@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import re
 import signal
 import sqlite3
@@ -291,3 +292,27 @@ def test_requests_in_flight_reach_but_never_exceed_concurrency(mmlu_dir, tmp_pat
         stats = server.snapshot()
     assert all(not r["failed"] for r in rows) and stats["ok"] >= 10
     assert stats["peak_in_flight"] == 3, stats
+
+
+def test_a_results_folder_without_its_cache_is_reused_when_the_fingerprint_matches(tiny_source, fake_azure, tmp_path,
+                                                                                   monkeypatch):
+    """What a fresh clone of results/published/ does: no cache, the committed translations, a larger --limit."""
+    small = run_translate(**kwargs(tiny_source, tmp_path, splits="test", limit=2, languages="sw,cy"))
+    first = fake_azure.snapshot()["elements"]
+    folder = tmp_path / "out" / "translations" / "azure"
+    before = {lang: (folder / lang / "test.jsonl").read_text() for lang in ("sw", "cy")}
+    shutil.rmtree(tmp_path / "cache")
+    large = run_translate(**kwargs(tiny_source, tmp_path, splits="test", limit=3, languages="sw,cy"))
+    # only the strings the third question of each subject adds are sent
+    new = sum(r["distinct"] for r in large) - sum(r["distinct"] for r in small)
+    assert 0 < fake_azure.snapshot()["elements"] - first == new == sum(r["sent"] for r in large)
+    for lang in ("sw", "cy"):
+        rows = (folder / lang / "test.jsonl").read_text().splitlines()
+        assert len(rows) == 6 and [r for r in rows if json.loads(r)["id"].endswith(("/0", "/1"))] == \
+            before[lang].splitlines()
+    # another fingerprint (another endpoint is another engine) reuses nothing
+    with FakeAzure(key=KEY) as other:
+        monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", other.endpoint)
+        shutil.rmtree(tmp_path / "cache")
+        again = run_translate(**kwargs(tiny_source, tmp_path, splits="test", limit=3, languages="sw"))
+        assert other.snapshot()["elements"] == again[0]["distinct"] == large[0]["distinct"]

@@ -1,0 +1,88 @@
+"""Translations already written under <out>/translations/ stand in for the cache when it is empty.
+
+A results folder travels (committed, as results/published/ is; copied to another machine) where the sqlite cache
+does not. When a split file there was written by the same translator fingerprint, with the same glossary and
+the same units to send (a digest of each question's cache keys, in the manifest), its questions are taken back
+unit by unit, as the cache would give them, so a fresh clone re-translates nothing
+already published and a larger --limit sends only the new questions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ..core import cache, paths, records
+from ..core.languages import Language
+
+
+def unit_digests(plan, split: str, key_of: dict, waiting, fingerprint: dict, lang: Language, spans_of) -> dict:
+    """Per question of `split`, a short hash of the cache keys of the units it sends first (its question and the
+    options not waiting for context): it changes when any of them would be sent differently (protected spans,
+    glossary hints), and then that question is translated again, not reused."""
+    held = {(q.id, c) for _, q, c in waiting}
+    units = {q.id: [key_of.get((q.id, q.question), q.question)]
+             + [key_of.get((q.id, c), c) for c in q.choices if (q.id, c) not in held] for q in plan.questions[split]}
+    keys = cache.keys_for(fingerprint, "en", lang.code, sorted({u for us in units.values() for u in us}), spans_of)
+    return {i: hashlib.sha256("".join(keys[u] for u in us).encode()).hexdigest()[:16] for i, us in units.items()}
+
+
+def _same(manifest: dict, fingerprint: dict, glossary) -> bool:
+    if manifest.get("translator") != fingerprint or "glossary" not in manifest:
+        return False
+    mine = glossary.describe()["sha256"] if glossary is not None else None
+    theirs = (manifest.get("glossary") or {}).get("sha256")
+    return mine == theirs
+
+
+class Written:
+    """The questions (id -> Question) and instruction lines of a language's earlier output that may be reused."""
+
+    def __init__(self, out: Path, translator: str, lang: Language, digests: dict[str, dict], fingerprint: dict,
+                 glossary):
+        self.questions: dict[str, records.Question] = {}
+        self.instructions: dict[str, dict[str, str]] = {}
+        folder = paths.translations_dir(out, translator, lang.code)
+        for split, digest in digests.items():
+            try:
+                manifest = json.loads((folder / f"{split}.manifest.json").read_text(encoding="utf-8"))
+                if not _same(manifest, fingerprint, glossary):
+                    continue
+                then = manifest.get("units") or {}
+                self.questions.update({r["id"]: records.Question.from_json(r)
+                                       for r in records.read_jsonl(folder / f"{split}.jsonl")
+                                       if then.get(r["id"]) is not None and then.get(r["id"]) == digest.get(r["id"])})
+            except (OSError, json.JSONDecodeError, KeyError, TypeError):
+                continue  # unreadable or torn: translated again, never trusted
+        if self.questions and (folder / "instructions.json").is_file():
+            try:
+                self.instructions = json.loads((folder / "instructions.json").read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                self.instructions = {}
+
+    def seed(self, plan, key_of: dict, done: dict[str, str], waiting) -> int:
+        """Put the written translation of every unit sent first (questions, options not waiting for context,
+        instruction lines) into `done`; returns how many units it gave."""
+        before = len(done)
+        held = {(q.id, c) for _, q, c in waiting}
+        for split in plan.splits:
+            for q in plan.questions[split]:
+                old = self.questions.get(q.id)
+                if old is None:
+                    continue
+                done.setdefault(key_of.get((q.id, q.question), q.question), old.question)
+                for c, translated in zip(q.choices, old.choices):
+                    if (q.id, c) not in held:
+                        done.setdefault(key_of.get((q.id, c), c), translated)
+        for kind, lines in plan.instructions.items():
+            for subject, line in lines.items():
+                if subject in self.instructions.get(kind, {}):
+                    done.setdefault(line, self.instructions[kind][subject])
+        return len(done) - before
+
+    def seed_option(self, q, c: str, unit: str, done: dict[str, str]) -> None:
+        """An option sent with its question's translation: its unit is made only once that translation is known."""
+        old = self.questions.get(q.id)
+        if old is not None:
+            done.setdefault(unit, old.choices[q.choices.index(c)])
