@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from .data import Results, language_order, merge_signatures, sample_note
+from .data import NOT_COMPARABLE, Results, language_flags, language_order, merge_signatures, sample_note
+from .leaderboard import NOT_COMPARABLE_NOTE
 
 BASELINE_COLOR = "#a9b4c2"
 GPT4_COLOR = "#4fae7b"   # the report's green
@@ -82,24 +83,31 @@ def draw(results: Results, published: bool = True) -> Figure:
         y += 1
     separator = y - 0.05 if baselines else None
     y += 1.0 if baselines else 0
+    flags = language_flags(results)
+    faded = {c for c, share in flags.items() if share > NOT_COMPARABLE}
     for code in order:
         start = y
         for i, ser in enumerate(series):
             s = by_key.get((ser, code))
             if s is not None:
-                bars.append((y, 100 * s.accuracy, colors[i], (100 * s.ci_low, 100 * s.ci_high), "model"))
+                bars.append((y, 100 * s.accuracy, colors[i], (100 * s.ci_low, 100 * s.ci_high),
+                             "faded" if code in faded else "model"))
             y += 1
         if pub:
             if code in pub:
                 bars.append((y, pub[code], GPT4_COLOR, None, "published"))
             y += 1
-        ticks.append(start + (k - 1) / 2), labels.append(results.language_name(code))
+        # the translation's quality beside its bars: the share of its strings the checks flagged
+        flag = f"  ({100 * flags[code]:.0f}% flagged{' †' if code in faded else ''})" if code in flags else ""
+        ticks.append(start + (k - 1) / 2), labels.append(results.language_name(code) + flag)
         y += gap
     span = y - gap
 
     title, note = title_lines(results)
     sigs = [f"{results.series_label(ser)}: {merge_signatures(results.rows_of(ser))}" for ser in series]
     sig_lines = [w for line in sigs for w in wrap_signature("signature " + line)]
+    if faded:
+        sig_lines = wrap_signature(f"† faded, hatched: {NOT_COMPARABLE_NOTE}") + sig_lines
     legend_items = [Patch(color=colors[i], label=results.series_label(ser)) for i, ser in enumerate(series)]
     if pub:
         legend_items.append(Patch(color=GPT4_COLOR, label="GPT-4, published (3-shot, Azure-translated MMLU)"))
@@ -120,14 +128,18 @@ def draw(results: Results, published: bool = True) -> Figure:
                            axes_in / height))
     value_size = 9 if k == 1 else 7.5
     for yy, value, color, interval, kind in bars:
-        ax.barh(yy, value, height=0.82, color=color, edgecolor="white", linewidth=0.4, zorder=2)
+        if kind == "faded":  # not comparable: a reader must see it before reading the number
+            ax.barh(yy, value, height=0.82, color=color, alpha=0.35, hatch="////", edgecolor="#555555",
+                    linewidth=0.4, zorder=2)
+        else:
+            ax.barh(yy, value, height=0.82, color=color, edgecolor="white", linewidth=0.4, zorder=2)
         end = value
         if interval:
             lo, hi = interval
             ax.errorbar(value, yy, xerr=[[value - lo], [hi - value]], fmt="none", ecolor="#333333",
                         elinewidth=0.8, capsize=1.8, zorder=3)
             end = max(value, hi)
-        weight = "bold" if kind == "model" else "normal"
+        weight = "bold" if kind in ("model", "faded") else "normal"
         ax.text(end + 0.7, yy, f"{value:.1f}%", va="center", ha="left", fontsize=value_size,
                 color="#222222", fontweight=weight, zorder=4)
     if separator is not None:

@@ -22,6 +22,10 @@ from ..core.subjects import SUBJECTS
 REQUIRED = ("model", "protocol", "language", "n", "correct", "accuracy", "ci_low", "ci_high", "signature")
 OPTIONAL_INT = ("unparsed", "errors", "shots", "questions_total", "limit")
 EPS = 1e-5  # scores.csv rounds to 6 decimals
+# A language whose scored translation has more than this share of its strings flagged by the checks is drawn
+# faded and hatched, with a footnote: its score measures the translation as much as the model. 10% is the
+# threshold of the broadest check (not_target_language) applied to the union of all checks.
+NOT_COMPARABLE = 0.10
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,31 @@ def load(out: str | Path) -> Results:
     return Results(out=out, scores=scores, categories=read_categories(out / "scores_by_category.csv"),
                    paired=read_paired(out / "paired.csv"), manifests=read_manifests(out),
                    languages=dict(table.languages), baselines=table.baselines, unscored=unscored)
+
+
+def flag_share(manifest: dict) -> float | None:
+    """The share of a split's strings that any check flagged. Manifests written before the checks recorded
+    that union give the largest single check's share instead, a lower bound."""
+    checks = manifest.get("checks") or {}
+    if isinstance(checks.get("flagged"), dict) and isinstance(checks["flagged"].get("share"), (int, float)):
+        return float(checks["flagged"]["share"])
+    shares = [v.get("share") for v in checks.values() if isinstance(v, dict) and isinstance(v.get("share"), (int, float))]
+    return max(shares) if shares else None
+
+
+def language_flags(results: Results) -> dict[str, float]:
+    """language -> flag share of the translation its scores read: the manifests of the scored splits, in the
+    translator's folder that the scores name (the label before its parenthesis), weighted by strings."""
+    scored_splits = {sp for s in results.scores for sp in (s.splits.split(",") if s.splits else ["test"])}
+    out: dict[str, float] = {}
+    for code in dict.fromkeys(s.language for s in results.scores if s.language != "en"):
+        names = {s.translator.split("(")[0] for s in results.scores if s.language == code}
+        found = [(flag_share(m), (m.get("checks") or {}).get("strings") or 1) for m in results.manifests
+                 if m.get("language") == code and m.get("_translator_dir") in names and m.get("split") in scored_splits]
+        found = [(share, n) for share, n in found if share is not None]
+        if found:
+            out[code] = sum(share * n for share, n in found) / sum(n for _, n in found)
+    return out
 
 
 def language_order(results: Results) -> list[str]:

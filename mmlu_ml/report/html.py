@@ -12,7 +12,7 @@ import base64
 from html import escape
 
 from .. import __version__
-from .leaderboard import Board, category_names, pct, signed_pct, unscored_note
+from .leaderboard import NOT_COMPARABLE_NOTE, Board, category_names, flagged_cell, pct, signed_pct, unscored_note
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "base-uri 'none'; form-action 'none'")
@@ -138,14 +138,16 @@ def _float(text: str) -> float | None:
 def _languages(board: Board) -> str:
     paired = board.has_paired
     per = 3 if paired else 2
-    lead = [th("Language"), th("Code")] + ([th("GPT-4 published %", "number")] if board.published else [])
+    lead = [th("Language"), th("Code"), th("Strings flagged %", "number")] + (
+        [th("GPT-4 published %", "number")] if board.published else [])
     groups = [f'<th class="group" colspan="{len(lead)}"></th>'] + [
         f'<th class="group" scope="colgroup" colspan="{per}">{esc(board.labels[ser])}</th>' for ser in board.series]
     header = lead + [h for _ in board.series for h in [th("accuracy %", "number"), th("n", "number")]
                      + ([th("diff. vs en (pts)", "number")] if paired else [])]
     rows = []
     for r in board.languages:
-        cells = [td_text(r.name), td_text(r.code)]
+        cells = [td_text(r.name + ("" if r.comparable else " †")), td_text(r.code),
+                 td_num(r.flagged, flagged_cell(r), title="" if r.comparable else NOT_COMPARABLE_NOTE)]
         if board.published:
             cells.append(td_num(r.gpt4, "-" if r.gpt4 is None else f"{r.gpt4:.1f}",
                                 title="GPT-4 technical report, Figure 5 (3-shot, Azure-translated MMLU)"))
@@ -167,7 +169,8 @@ def _languages(board: Board) -> str:
             elif paired:
                 cells.append(td_num(None, "-"))
         rows.append("".join(cells))
-    return table("by-language", header, rows, _signatures(board), groups)
+    note = "" if all(r.comparable for r in board.languages) else f"† {esc(NOT_COMPARABLE_NOTE)}<br>"
+    return table("by-language", header, rows, note + _signatures(board), groups)
 
 
 def _categories(board: Board) -> str:

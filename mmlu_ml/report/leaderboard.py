@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .data import Results, Score, language_order, merge_signatures, sample_note
+from .data import (NOT_COMPARABLE, Results, Score, language_flags, language_order, merge_signatures,
+                   sample_note)
 from ..core.subjects import CATEGORIES
 
 
@@ -24,6 +25,11 @@ class LanguageRow:
     gpt4: float | None                                         # published, percent
     scores: dict[tuple[str, str], Score] = field(default_factory=dict)
     paired: dict[tuple[str, str], dict] = field(default_factory=dict)
+    flagged: float | None = None  # share of its translation's strings the checks flagged (None: English, unknown)
+
+    @property
+    def comparable(self) -> bool:
+        return self.flagged is None or self.flagged <= NOT_COMPARABLE
 
 
 @dataclass
@@ -62,8 +68,10 @@ def build(results: Results, published: bool = True) -> Board:
     series = results.series
     labels = {ser: results.series_label(ser) for ser in series}
     rows = []
+    flags = language_flags(results)
     for code in language_order(results):
-        row = LanguageRow(code, results.language_name(code), results.gpt4(code) if published else None)
+        row = LanguageRow(code, results.language_name(code), results.gpt4(code) if published else None,
+                          flagged=flags.get(code))
         for s in results.scores:
             if s.language == code:
                 row.scores[s.series] = s
@@ -116,6 +124,15 @@ def unscored_note(board: Board) -> str:
 def category_names(board: Board) -> list[str]:
     seen = {k for e in board.categories for k in e if k not in ("label", "language", "name", "series")}
     return [c for c in CATEGORIES if c in seen] + sorted(seen - set(CATEGORIES))
+
+
+NOT_COMPARABLE_NOTE = (f"Not comparable: the checks flagged more than {100 * NOT_COMPARABLE:.0f}% of this language's "
+                       "translated strings (translation_quality.md), so its score measures the translation as much "
+                       "as the model.")
+
+
+def flagged_cell(row: LanguageRow) -> str:
+    return "-" if row.flagged is None else f"{100 * row.flagged:.1f}"
 
 
 def pct(share: float | None, digits: int = 1) -> str:
@@ -172,12 +189,12 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
           pct(m.english.accuracy) if m.english else "-"] + ([signed_pct(m.mean_diff)] if paired else []) + [m.n]
          for m in board.models])
     out += ["", *_signature_lines(board), "", "## Accuracy by language (%, 95% interval)", ""]
-    header = ["Language", "Code"] + (["GPT-4 published"] if board.published else [])
+    header = ["Language", "Code", "Strings flagged %"] + (["GPT-4 published"] if board.published else [])
     for ser in board.series:
         header += [md_code(board.labels[ser]), "n"] + (["diff. vs en"] if paired else [])
     rows = []
     for r in board.languages:
-        cells = [md(r.name), md_code(r.code)]
+        cells = [md(r.name) + ("" if r.comparable else " †"), md_code(r.code), flagged_cell(r)]
         if board.published:
             cells.append(f"{r.gpt4:.1f}" if r.gpt4 is not None else "-")
         for ser in board.series:
@@ -189,6 +206,8 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
                              if p else "-")
         rows.append(cells)
     out += md_table(header, rows)
+    if any(not r.comparable for r in board.languages):
+        out += ["", f"† {NOT_COMPARABLE_NOTE}"]
     out += ["", *_signature_lines(board)]
     if board.categories:
         names = category_names(board)
@@ -205,7 +224,7 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
 
 CSV_COLUMNS = ("language", "language_name", "model", "protocol", "shots", "n", "correct", "unparsed", "errors",
                "accuracy", "ci_low", "ci_high", "macro_accuracy", "diff_vs_en", "diff_low", "diff_high",
-               "gpt4_published", "sample", "signature")
+               "gpt4_published", "strings_flagged", "comparable", "sample", "signature")
 
 
 def _cell(value) -> str:
@@ -228,6 +247,7 @@ def to_csv(board: Board) -> str:
                 r.code, r.name, s.model, s.protocol, s.shots, s.n, s.correct, s.unparsed, s.errors,
                 s.accuracy, s.ci_low, s.ci_high, s.macro_accuracy, p.get("diff"), p.get("diff_low"),
                 p.get("diff_high"), None if r.gpt4 is None else round(r.gpt4 / 100, 4),
+                None if r.flagged is None else round(r.flagged, 4), "yes" if r.comparable else "no",
                 "yes" if s.is_sample else "no", s.signature)])
     # every cell is already text: pandas only quotes and joins
     return pd.DataFrame(rows, columns=CSV_COLUMNS, dtype=object).to_csv(index=False, lineterminator="\n")

@@ -7,7 +7,7 @@ share/rate/count and its offending ids) so a new check shows up here without a c
 from __future__ import annotations
 
 from .leaderboard import md, md_code, md_table
-from .data import Results
+from .data import Results, flag_share
 
 SHARE_KEYS = ("share", "rate", "fraction", "ratio")
 COUNT_KEYS = ("count", "n", "value", "total")
@@ -54,16 +54,6 @@ def _fingerprint(fp) -> str:
     if isinstance(fp, dict):
         return "|".join(f"{k}:{v}" for k, v in fp.items())
     return str(fp or "-")
-
-
-def flag_share(manifest: dict) -> float | None:
-    """The share of a split's strings that any check flagged (manifests before session 13 lack the union:
-    the largest single check's share stands in, a lower bound)."""
-    checks = manifest.get("checks") or {}
-    if isinstance(checks.get("flagged"), dict) and isinstance(checks["flagged"].get("share"), (int, float)):
-        return float(checks["flagged"]["share"])
-    shares = [v.get("share") for v in checks.values() if isinstance(v, dict) and isinstance(v.get("share"), (int, float))]
-    return max(shares) if shares else None
 
 
 def summary(results: Results, by_translator: dict[str, list[dict]]) -> list[str]:

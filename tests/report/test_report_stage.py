@@ -62,7 +62,8 @@ def test_markdown_says_sample_and_signs_every_table(results):
     run_report(results, screenshot=False)
     text = (results / "report" / "leaderboard.md").read_text()
     assert "**Sample, not the full test set:** n=30 of 14,042 questions per language (limit 10 per subject)" in text
-    assert "| German | `de` | 83.7 | 63.3 (45.5-78.1) | 30 | +6.7 (-13.3, +26.7) |" in text
+    assert "| German | `de` | 2.0 | 83.7 | 63.3 (45.5-78.1) | 30 | +6.7 (-13.3, +26.7) |" in text
+    assert "| Swahili † | `sw` | 30.0 |" in text and "† Not comparable: the checks flagged more than 10%" in text
     # three tables (models, languages, categories), each followed by one signature line per model
     merged = "protocol:gpt4|shots:3|translator:local(qwen2.5-1.5b,p2)[en:identity]|"
     assert text.count(f"Signature, `{QWEN}`: `{merged}") == 3
@@ -74,7 +75,10 @@ def test_chart_rows_bars_and_title(results):
     fig = chart.draw(res, published=True)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == BASELINES + ["German", "English", "Mandarin", "Swahili"]
+    # each language's translation quality beside its bars; Swahili's 30% is over the threshold: faded, hatched
+    assert labels == BASELINES + ["German  (2% flagged)", "English", "Mandarin", "Swahili  (30% flagged †)"]
+    faded = [p for p in ax.patches if p.get_hatch() == "////"]
+    assert len(faded) == 2 and all(p.get_alpha() < 0.5 for p in faded)
     bars = [p for p in ax.patches]
     assert len(bars) == 4 + 2 * 4 + 4   # baselines, two models x four languages, GPT-4 published per language
     widths = sorted(round(p.get_width(), 1) for p in bars)
@@ -84,6 +88,7 @@ def test_chart_rows_bars_and_title(results):
     assert texts[0] == "3-shot MMLU accuracy across languages: GPT-4 report's protocol"
     assert any(t.startswith(f"signature {QWEN}: protocol:gpt4|shots:3") for t in texts)
     assert any(t.startswith(f"signature {GEMMA}: protocol:gpt4|shots:3") for t in texts)
+    assert any(t.startswith("† faded, hatched: Not comparable") for t in texts)
     assert len(ax.collections) == 8   # one error bar per model bar
     no_pub = chart.draw(res, published=False).axes[0]
     assert len(no_pub.patches) == 4 + 8 and chart.GPT4_COLOR not in {
