@@ -82,6 +82,15 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
     return table
 
 
+def split_ids(ids: pd.Series, where: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """`<subject>/<split>/<row>` ids -> (subject, split, row); an id of another form is one line."""
+    parts = ids.astype(str).str.rsplit("/", n=2, expand=True)
+    if parts.shape[1] != 3 or parts[2].str.fullmatch(r"\d+").eq(False).any():
+        raise MmluMlError(f"{where}: id {ids.iloc[0]!r} is not <subject>/<split>/<row>; "
+                          "these rows cannot be lined up with MMLU")
+    return parts[0], parts[1], parts[2].astype(int)
+
+
 def standard(table: pd.DataFrame, **columns) -> pd.DataFrame:
     """The readers' common table: `columns` maps a standard column to a Series or a constant."""
     out = pd.DataFrame(index=table.index)

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...core.errors import MmluMlError
-from ..sources import digest, hub_id, hub_revision, load_hub, read_table, require, standard
+from ..sources import digest, hub_id, hub_revision, load_hub, read_table, require, split_ids, standard
 
 # codes the set uses that differ from languages.yaml's
 LOCALES = {"pt": "pt-BR"}
@@ -53,14 +52,10 @@ class GlobalMMLU:
             where = str(files[0]) if len(files) == 1 else f"{Path(source) / locale}/{split}-*.parquet"
         require(table, ("sample_id", "subject", "question", "option_a", "option_b", "option_c", "option_d",
                         "answer"), where, self.name)
-        parts = table["sample_id"].astype(str).str.rsplit("/", n=2, expand=True)
-        if parts.shape[1] != 3 or parts[2].str.fullmatch(r"\d+").eq(False).any():
-            bad = table["sample_id"].iloc[0]
-            raise MmluMlError(f"{where}: sample_id {bad!r} is not <subject>/<split>/<row>; "
-                              "this is not the Global-MMLU layout")
+        subject, split_of, index = split_ids(table["sample_id"], where)
         # "-" is the label of a question nobody annotated
         tags = table[[c for c in TAGS if c in table.columns]].astype(str).replace({"-": "unannotated"}).to_dict("records")
-        return standard(table, split=parts[1], subject=parts[0], index=parts[2].astype(int),
+        return standard(table, split=split_of, subject=subject, index=index,
                         question=table["question"], A=table["option_a"], B=table["option_b"],
                         C=table["option_c"], D=table["option_d"], answer=table["answer"],
                         tags=pd.Series(tags, index=table.index)), where

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...core.errors import MmluMlError
-from ..sources import digest, read_table, require, standard
+from ..sources import digest, read_table, require, split_ids, standard
 
 
 class OwnLayout:
@@ -36,11 +36,9 @@ class OwnLayout:
                                   f"not {locale!r}; keep one language per folder")
         if not table["choices"].map(lambda c: isinstance(c, list) and len(c) == 4).all():
             raise MmluMlError(f"{where}: every row's choices must be a list of 4 texts")
-        parts = table["id"].astype(str).str.rsplit("/", n=2, expand=True)
-        if parts.shape[1] != 3 or parts[2].str.fullmatch(r"\d+").eq(False).any():
-            raise MmluMlError(f"{where}: id {table['id'].iloc[0]!r} is not <subject>/<split>/<row>")
+        subject, split_of, index = split_ids(table["id"], where)
         choices = pd.DataFrame(table["choices"].tolist(), columns=list("ABCD"))
-        return standard(table, split=parts[1], subject=parts[0], index=parts[2].astype(int),
+        return standard(table, split=split_of, subject=subject, index=index,
                         question=table["question"], A=choices["A"], B=choices["B"], C=choices["C"], D=choices["D"],
                         answer=table["answer"], tags=table["tags"] if "tags" in table.columns else None), where
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...core.errors import MmluMlError
-from ..sources import digest, hub_id, hub_revision, load_hub, read_table, standard
+from ..sources import digest, hub_id, hub_revision, load_hub, read_table, split_ids, standard
 
 _FILE = re.compile(r"^([a-z]{2,3}(?:-[A-Za-z]+)?)_(dev|val|test)\.jsonl?$")
 _ALIASES = {"question": ("question", "instruction"), "A": ("A", "option_a"), "B": ("B", "option_b"),
@@ -62,11 +62,7 @@ class Okapi:
         if table is None:
             return None
         if "id" in table.columns:
-            parts = table["id"].astype(str).str.rsplit("/", n=2, expand=True)
-            if parts.shape[1] != 3 or parts[2].str.fullmatch(r"\d+").eq(False).any():
-                raise MmluMlError(f"{where}: id {table['id'].iloc[0]!r} is not <subject>/<split>/<row>; "
-                                  "these rows cannot be lined up with MMLU")
-            subject, row_split, index = parts[0], parts[1], parts[2].astype(int)
+            subject, row_split, index = split_ids(table["id"], where)
         elif {"subject", "index"} <= set(table.columns):
             subject, index = table["subject"].astype(str), pd.to_numeric(table["index"], errors="raise").astype(int)
             row_split = table["split"].astype(str) if "split" in table.columns else split
