@@ -5,10 +5,19 @@ the predictions the evaluate stage wrote and runs the same Newcombe interval ove
   .venv/bin/python bench/pooled_sensitivity.py results/sensitivity de,fr,zh [--a local --b okapi]
 """
 import argparse
-import json
 from pathlib import Path
 
+from mmlu_ml.core.records import read_jsonl
 from mmlu_ml.core.stats import paired_difference
+from mmlu_ml.evaluate.scores import latest_rows
+
+
+def scored(path: Path, translator: str | None = None) -> dict[str, bool]:
+    """id -> correct, from the translator's latest configuration in the file, errors left out as evaluate does."""
+    keys = [r["config_key"] for r in read_jsonl(path) if translator in (None, r.get("translator"))]
+    if not keys:
+        raise SystemExit(f"{path}: no predictions for translator {translator!r}; evaluate it first")
+    return {i: r["correct"] for i, r in latest_rows(path, keys[-1]).items() if not r.get("error")}
 
 
 def main() -> None:
@@ -19,12 +28,9 @@ def main() -> None:
     args = ap.parse_args()
     for folder in sorted(Path(args.out, "predictions").glob(f"*/{args.protocol}")):
         pooled = {f"{args.a} - {args.b}": [], f"{args.b} - en": [], f"{args.a} - en": []}
-        english = {r["id"]: r["correct"] for r in map(json.loads, (folder / "en.jsonl").open())}
+        english = scored(folder / "en.jsonl")
         for lang in args.languages.split(","):
-            by = {}
-            for r in map(json.loads, (folder / f"{lang}.jsonl").open()):
-                by.setdefault(r["translator"], {})[r["id"]] = r["correct"]
-            a, b = by[args.a], by[args.b]
+            a, b = scored(folder / f"{lang}.jsonl", args.a), scored(folder / f"{lang}.jsonl", args.b)
             ids = sorted(set(a) & set(b) & set(english))  # every comparison on the ids all three hold
             print(f"{folder.parent.name} {lang}: n={len(ids)}, only {args.a} right {sum(a[i] and not b[i] for i in ids)}, "
                   f"only {args.b} right {sum(b[i] and not a[i] for i in ids)}")
