@@ -5,6 +5,7 @@ tags, e.g. Global-MMLU's culturally sensitive CS vs agnostic CA), read, drawn an
 
 from __future__ import annotations
 
+import textwrap
 from html import escape
 from pathlib import Path
 
@@ -48,19 +49,22 @@ def draw(pairs: list[dict]) -> Figure:
     colors = dict(zip(("English", "A", "B"), model_colors(3)))
     labels = []
     for i, p in enumerate(pairs):
-        for j, (what, acc, low, high) in enumerate((
-                ("English", p["accuracy_en"], p["en_low"], p["en_high"]),
-                ("A", p["accuracy_a"], p["a_low"], p["a_high"]),
-                ("B", p["accuracy_b"], p["b_low"], p["b_high"]))):
+        for j, (what, name, acc, low, high) in enumerate((
+                ("English", "English", p["accuracy_en"], p["en_low"], p["en_high"]),
+                ("A", p["translator_a"], p["accuracy_a"], p["a_low"], p["a_high"]),
+                ("B", p["translator_b"], p["accuracy_b"], p["b_low"], p["b_high"]))):
             y = i + (j - 1) * 0.26
             ax.barh(y, 100 * acc, height=0.24, color=colors[what])
             ax.errorbar(100 * acc, y, xerr=[[100 * (acc - low)], [100 * (high - acc)]], fmt="none",
                         ecolor="#333333", elinewidth=0.8, capsize=2)
-            ax.text(100 * high + 1, y, f"{100 * acc:.1f}", va="center", fontsize=7)
-        labels.append(f"{p['language']} {p['model'][:28]}\nA={p['translator_a']}, B={p['translator_b']}, n={p['n']}")
+            # each bar names its source: the legend alone cannot, A and B differ from row to row
+            ax.text(100 * high + 1, y, f"{100 * acc:.1f}  {name}", va="center", fontsize=7)
+        # the whole model name, wrapped: quantisations differ only at the end of the name
+        labels.append(f"{p['language']}, n={p['n']}\n" + "\n".join(textwrap.wrap(p["model"], 30)))
     ax.set_yticks(range(len(pairs)), labels, fontsize=7.5)
     ax.invert_yaxis()
-    ax.set_xlim(0, 105)
+    ax.set_xlim(0, 125)  # room for the names after the bars
+    ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("accuracy % on the ids both translations hold (95% Wilson intervals)", fontsize=8)
     ax.legend(handles=[ax.patches[k] for k in range(3)], labels=["English", "translation A", "translation B"],
               loc="lower right", fontsize=7, frameon=False)

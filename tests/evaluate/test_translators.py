@@ -120,3 +120,18 @@ def test_report_draws_and_tables_the_sensitivity_and_the_tags(tmp_path, tiny_sou
     assert '<table class="sortable" id="translators">' in html
     quality = (out / "report" / "translation_quality.md").read_text(encoding="utf-8")
     assert "a" in quality and "b" in quality and "flagged" in quality  # imported sets beside each other
+
+
+def test_sensitivity_chart_names_every_bar_and_the_whole_model():
+    from mmlu_ml.report import sensitivity
+
+    model = "llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m"  # longer than a label line: it must wrap, not be cut
+    pair = {"model": model, "protocol": "gpt4", "language": "de", "translator_a": "okapi",
+            "translator_b": "local", "n": 88, "answers_changed": 31,
+            **{k: v for k, v in zip(("accuracy_en", "en_low", "en_high", "accuracy_a", "a_low", "a_high",
+                                     "accuracy_b", "b_low", "b_high"),
+                                    (.432, .33, .53, .341, .25, .44, .35, .26, .45))}}
+    ax = sensitivity.draw([pair]).axes[0]
+    (label,) = [t.get_text() for t in ax.get_yticklabels()]
+    assert label.replace("\n", "") == f"de, n=88{model}"
+    assert [t.get_text() for t in ax.texts] == ["43.2  English", "34.1  okapi", "35.0  local"]
