@@ -1,0 +1,52 @@
+"""The published board's translation times and check results, read from its manifests (BENCHMARKS.md's
+"Published board" table).
+
+    .venv/bin/python bench/published_times.py [results/published]
+
+One row per (language, split): strings, what was sent, the translator's wall time and pace on the machine
+that ran it, and the share of strings the checks flagged. A split taken back from committed translations
+records the time of the run that wrote it, not of the reuse.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def table(out: Path) -> pd.DataFrame:
+    rows = []
+    for path in sorted((out / "translations").glob("*/*/*.manifest.json")):
+        m = json.loads(path.read_text(encoding="utf-8"))
+        flagged = m.get("checks", {}).get("flagged", {})
+        rows.append({"translator": path.parent.parent.name, "language": m["language"], "split": m["split"],
+                     "questions": m["counts"]["questions"], "strings": m["counts"]["strings"],
+                     "distinct": m["counts"]["distinct"], "sent chars": m["chars"]["sent"],
+                     "time s": m["duration_s"], "flagged %": 100 * flagged.get("share", float("nan"))})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    df["chars/s"] = df["sent chars"] / df["time s"]
+    return df
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else "results/published")
+    df = table(out)
+    if df.empty:
+        print(f"no translation manifests under {out}/translations: run STEP=translate bash bench/published.sh",
+              file=sys.stderr)
+        return 2
+    by_language = df.groupby(["translator", "language"], as_index=False)[["strings", "sent chars", "time s"]].sum()
+    print(df.round({"time s": 0, "flagged %": 1, "chars/s": 1}).to_string(index=False))
+    print()
+    print(by_language.assign(minutes=(by_language["time s"] / 60).round(1)).drop(columns="time s")
+          .to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

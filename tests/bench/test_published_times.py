@@ -1,0 +1,38 @@
+"""bench/published_times.py: the board's per-split translation times and flag shares, from its manifests."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from conftest import ROOT
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("published_times", ROOT / "bench" / "published_times.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def manifest(folder, split, chars, seconds, share):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{split}.manifest.json").write_text(json.dumps({
+        "language": folder.name, "split": split, "duration_s": seconds, "chars": {"sent": chars},
+        "counts": {"questions": 3, "strings": 15, "distinct": 14}, "checks": {"flagged": {"share": share}}}))
+
+
+def test_times_and_flags_per_split_and_language(tmp_path, capsys):
+    bench = load_bench()
+    manifest(tmp_path / "translations" / "local" / "bn", "dev", 1200, 60.0, 0.25)
+    manifest(tmp_path / "translations" / "local" / "bn", "test", 600, 60.0, 0.125)
+    df = bench.table(tmp_path)
+    assert list(df["chars/s"]) == [20.0, 10.0] and list(df["flagged %"]) == [25.0, 12.5]
+    assert bench.main([str(tmp_path)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1].split()
+    assert last == ["local", "bn", "30", "1800", "2.0"]  # strings, chars and minutes summed over the splits
+
+
+def test_no_manifests_is_one_line_and_exit_2(tmp_path, capsys):
+    assert load_bench().main([str(tmp_path)]) == 2
+    assert "STEP=translate" in capsys.readouterr().err
