@@ -16,16 +16,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmlu_ml.report.data import flag_share
+
 
 def table(out: Path) -> pd.DataFrame:
     rows = []
     for path in sorted((out / "translations").glob("*/*/*.manifest.json")):
         m = json.loads(path.read_text(encoding="utf-8"))
-        flagged = m.get("checks", {}).get("flagged", {})
+        share = flag_share(m)  # the report's own reading, older manifests included
         rows.append({"translator": path.parent.parent.name, "language": m["language"], "split": m["split"],
                      "questions": m["counts"]["questions"], "strings": m["counts"]["strings"],
                      "distinct": m["counts"]["distinct"], "sent chars": m["chars"]["sent"],
-                     "time s": m["duration_s"], "flagged %": 100 * flagged.get("share", float("nan"))})
+                     "time s": m["duration_s"], "flagged %": float("nan") if share is None else 100 * share})
     df = pd.DataFrame(rows)
     if df.empty:
         return df
