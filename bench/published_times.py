@@ -3,9 +3,10 @@
 
     .venv/bin/python bench/published_times.py [results/published]
 
-One row per (language, split): strings, what was sent, the translator's wall time and pace on the machine
-that ran it, and the share of strings the checks flagged. A split taken back from committed translations
-records the time of the run that wrote it, not of the reuse.
+One row per (language, split): strings, the characters sent and the translator's wall time over every run
+whose output the split holds (the manifest's effort: a split grown piece by piece adds its pieces up; one taken
+back from committed translations keeps the time of the runs that wrote it), the pace, and the share of strings
+the checks flagged. Pieces run on different machines add up as they ran.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from mmlu_ml.report.data import flag_share
+from mmlu_ml.translate.reuse import effort
 
 
 def table(out: Path) -> pd.DataFrame:
@@ -24,10 +26,11 @@ def table(out: Path) -> pd.DataFrame:
     for path in sorted((out / "translations").glob("*/*/*.manifest.json")):
         m = json.loads(path.read_text(encoding="utf-8"))
         share = flag_share(m)  # the report's own reading, older manifests included
+        spent = effort(m)
         rows.append({"translator": path.parent.parent.name, "language": m["language"], "split": m["split"],
                      "questions": m["counts"]["questions"], "strings": m["counts"]["strings"],
-                     "distinct": m["counts"]["distinct"], "sent chars": m["chars"]["sent"],
-                     "time s": m["duration_s"], "flagged %": float("nan") if share is None else 100 * share})
+                     "distinct": m["counts"]["distinct"], "sent chars": spent["chars_sent"],
+                     "time s": spent["duration_s"], "flagged %": float("nan") if share is None else 100 * share})
     df = pd.DataFrame(rows)
     if df.empty:
         return df

@@ -28,6 +28,14 @@ def unit_digests(plan, split: str, key_of: dict, waiting, fingerprint: dict, lan
     return {i: hashlib.sha256("".join(keys[u] for u in us).encode()).hexdigest()[:16] for i, us in units.items()}
 
 
+def effort(manifest: dict) -> dict:
+    """What a split's translation cost in all, over the runs whose output it holds (a manifest written before
+    runs were added up: its own run)."""
+    if isinstance(manifest.get("effort"), dict):
+        return manifest["effort"]
+    return {"duration_s": manifest.get("duration_s", 0.0), "chars_sent": (manifest.get("chars") or {}).get("sent", 0)}
+
+
 def _same(manifest: dict, fingerprint: dict, glossary) -> bool:
     if manifest.get("translator") != fingerprint or "glossary" not in manifest:
         return False
@@ -43,6 +51,7 @@ class Written:
                  glossary):
         self.questions: dict[str, records.Question] = {}
         self.instructions: dict[str, dict[str, str]] = {}
+        self._earlier: dict[str, tuple[dict, int, int]] = {}  # split -> (its effort, questions held, taken back)
         folder = paths.translations_dir(out, translator, lang.code)
         for split, digest in digests.items():
             try:
@@ -50,9 +59,10 @@ class Written:
                 if not _same(manifest, fingerprint, glossary):
                     continue
                 then = manifest.get("units") or {}
-                self.questions.update({r["id"]: records.Question.from_json(r)
-                                       for r in records.read_jsonl(folder / f"{split}.jsonl")
-                                       if then.get(r["id"]) is not None and then.get(r["id"]) == digest.get(r["id"])})
+                taken = {r["id"]: records.Question.from_json(r) for r in records.read_jsonl(folder / f"{split}.jsonl")
+                         if then.get(r["id"]) is not None and then.get(r["id"]) == digest.get(r["id"])}
+                self.questions.update(taken)
+                self._earlier[split] = (effort(manifest), len(then), len(taken))
             except (OSError, json.JSONDecodeError, KeyError, TypeError):
                 continue  # unreadable or torn: translated again, never trusted
         if self.questions and (folder / "instructions.json").is_file():
@@ -80,6 +90,15 @@ class Written:
                 if subject in self.instructions.get(kind, {}):
                     done.setdefault(line, self.instructions[kind][subject])
         return len(done) - before
+
+    def effort(self, split: str, duration_s: float, chars_sent: int) -> dict:
+        """This run's time and characters plus those of the earlier runs behind what `split` took back, in
+        proportion to the share of their questions taken: a split written piece by piece (growing --subjects),
+        or taken back whole by a fresh clone, keeps its whole cost."""
+        earlier, held, taken = self._earlier.get(split, ({}, 0, 0))
+        share = taken / held if held else 0.0
+        return {"duration_s": round(duration_s + share * earlier.get("duration_s", 0.0), 3),
+                "chars_sent": round(chars_sent + share * earlier.get("chars_sent", 0))}
 
     def seed_option(self, q, c: str, unit: str, done: dict[str, str]) -> None:
         """An option sent with its question's translation: its unit is made only once that translation is known."""

@@ -244,9 +244,12 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
         questions = translated_questions(plan, split, lang, done, key_of)
         checks = _checks(plan.questions[split], questions, lang) if run_checks else {"skipped": "identity"}
         row["flagged"] = list(checks.get("failed", []))
+        took = cost[split]["end"] - started
+        effort = written.effort(split, took, chars["sent"]) if written is not None else \
+            {"duration_s": round(took, 3), "chars_sent": chars["sent"]}
         write_split(out, tr.name, lang, split, questions,
-                    manifest(plan, fingerprint, lang, split, counts, chars, row["requests"],
-                             cost[split]["end"] - started, checks, glossary) | {"units": digests[split]})
+                    manifest(plan, fingerprint, lang, split, counts, chars, row["requests"], took, checks, glossary)
+                    | {"units": digests[split], "effort": effort})
     if all(line in done for line in plan.instruction_strings()):
         write_instructions(out, tr.name, lang, plan, done)
     return rows

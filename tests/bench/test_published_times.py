@@ -15,11 +15,11 @@ def load_bench():
     return module
 
 
-def manifest(folder, split, chars, seconds, share):
+def manifest(folder, split, chars, seconds, share, **extra):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{split}.manifest.json").write_text(json.dumps({
         "language": folder.name, "split": split, "duration_s": seconds, "chars": {"sent": chars},
-        "counts": {"questions": 3, "strings": 15, "distinct": 14}, "checks": {"flagged": {"share": share}}}))
+        "counts": {"questions": 3, "strings": 15, "distinct": 14}, "checks": {"flagged": {"share": share}}, **extra}))
 
 
 def test_times_and_flags_per_split_and_language(tmp_path, capsys):
@@ -31,6 +31,14 @@ def test_times_and_flags_per_split_and_language(tmp_path, capsys):
     assert bench.main([str(tmp_path)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1].split()
     assert last == ["local", "bn", "30", "1800", "2.0"]  # strings, chars and minutes summed over the splits
+
+
+def test_a_split_made_in_pieces_counts_every_piece(tmp_path):
+    # the last piece sent 300 characters in 30 s; with the earlier pieces, 1,200 in 90 s
+    manifest(tmp_path / "translations" / "local" / "it", "test", 300, 30.0, 0.0,
+             effort={"duration_s": 90.0, "chars_sent": 1200})
+    row = load_bench().table(tmp_path).iloc[0]
+    assert (row["sent chars"], row["time s"], row["chars/s"]) == (1200, 90.0, 1200 / 90)
 
 
 def test_no_manifests_is_one_line_and_exit_2(tmp_path, capsys):

@@ -316,3 +316,24 @@ def test_a_results_folder_without_its_cache_is_reused_when_the_fingerprint_match
         shutil.rmtree(tmp_path / "cache")
         again = run_translate(**kwargs(tiny_source, tmp_path, splits="test", limit=3, languages="sw"))
         assert other.snapshot()["elements"] == again[0]["distinct"] == large[0]["distinct"]
+
+
+def test_a_split_written_piece_by_piece_keeps_the_cost_of_every_piece(tiny_source, fake_azure, tmp_path):
+    """results/published/ grows a language subject by subject, committing each piece: the manifest's effort adds
+    up the pieces' time and characters, and a run that takes back part of a split carries that part's share."""
+    manifest = tmp_path / "out" / "translations" / "azure" / "sw" / "test.manifest.json"
+
+    def piece(subjects):
+        run_translate(**kwargs(tiny_source, tmp_path, splits="test", subjects=subjects))
+        return json.loads(manifest.read_text())
+
+    first = piece("astronomy")
+    assert first["effort"] == {"duration_s": first["duration_s"], "chars_sent": first["chars"]["sent"]}
+    both = piece("astronomy,virology")
+    assert 0 < both["chars"]["sent"] < both["effort"]["chars_sent"] == first["chars"]["sent"] + both["chars"]["sent"]
+    assert both["effort"]["duration_s"] == pytest.approx(first["duration_s"] + both["duration_s"], abs=1e-3)
+    shutil.rmtree(tmp_path / "cache")  # a fresh clone sends nothing and keeps what the pieces cost
+    again = piece("astronomy,virology")
+    assert again["chars"]["sent"] == 0 and again["effort"]["chars_sent"] == both["effort"]["chars_sent"]
+    half = piece("virology")  # half of the questions taken back: half of their cost
+    assert half["chars"]["sent"] == 0 and half["effort"]["chars_sent"] == round(both["effort"]["chars_sent"] / 2)
