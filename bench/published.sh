@@ -5,8 +5,11 @@
 #   bash bench/published.sh            (or: make published)
 # Resumable across sessions and machines: the translations it finished are committed under
 # results/published/translations/ and are taken back when the translator's fingerprint matches (a fresh clone
-# re-translates nothing published), predictions resume per question, and each language is its own step, so an
-# interrupted run loses at most the step in flight. Measured on 2 cores: README, "Published leaderboard".
+# re-translates nothing published), predictions resume per question, and the work goes in pieces - a language's
+# translation $PIECE subjects at a time (each piece writes its files; the next takes them back and adds more),
+# its scoring one (model, language) at a time - so an interrupted run loses at most the piece in flight.
+# AFTER='cmd' runs after each finished piece, with what finished as $1 (the board's own runs commit each piece
+# there). Measured on 2 cores: README, "Published leaderboard".
 # Grow it: LIMIT=10 (more questions), LANGS=... (more languages), MODELS=... (more models; an `openai:<name>`
 # with --base-url runs a bigger model on a GPU server).
 set -euo pipefail
@@ -16,24 +19,43 @@ BIN=${BIN:-.venv/bin}
 if [ -z "${MMLU_ML_SOURCE:-}" ] && [ -d ../shared/mmlu ]; then export MMLU_ML_SOURCE=../shared/mmlu; fi
 OUT=${OUT:-results/published}
 SUBJECTS=${SUBJECTS:-all}
-LANGS=${LANGS:-de,fr,es,it,zh,bn}
+LANGS=${LANGS:-de,fr,es,it,zh,sw}
 LIMIT=${LIMIT:-5}
 MODELS=${MODELS:-llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m llamacpp:qwen2.5-coder-0.5b-instruct-q4_k_m llamacpp:gemma-3-270m-q4_k_m}
 STEP=${STEP:-all}   # translate | evaluate | report | all
+PIECE=${PIECE:-19}  # subjects a translation piece adds
+AFTER=${AFTER:-}
+
+after() { if [ -n "$AFTER" ]; then bash -c "$AFTER" _ "$1"; fi; }
 
 if [ "$STEP" = all ] || [ "$STEP" = translate ]; then
+  if [ "$SUBJECTS" = all ]; then
+    read -r -a subjects <<<"$($BIN/python -c 'from mmlu_ml.core.mmlu import SUBJECTS; print(*SUBJECTS)')"
+  else
+    IFS=, read -r -a subjects <<<"$SUBJECTS"
+  fi
+  n=${#subjects[@]}
   for lang in ${LANGS//,/ }; do
-    # dev: only the 3 shots the GPT-4 protocol uses; test: the first $LIMIT questions of each subject
-    $BIN/mmlu-ml translate --translator local --languages "$lang" --subjects "$SUBJECTS" --splits dev --limit 3 --out "$OUT"
-    $BIN/mmlu-ml translate --translator local --languages "$lang" --subjects "$SUBJECTS" --splits test --limit "$LIMIT" --out "$OUT"
+    for ((k = PIECE < n ? PIECE : n; ; k = k + PIECE < n ? k + PIECE : n)); do
+      piece=$(IFS=,; echo "${subjects[*]:0:k}")
+      # dev: only the 3 shots the GPT-4 protocol uses; test: the first $LIMIT questions of each subject
+      $BIN/mmlu-ml translate --translator local --languages "$lang" --subjects "$piece" --splits dev --limit 3 --out "$OUT"
+      $BIN/mmlu-ml translate --translator local --languages "$lang" --subjects "$piece" --splits test --limit "$LIMIT" --out "$OUT"
+      after "translated $lang ($k of $n subjects)"
+      [ "$k" -lt "$n" ] || break
+    done
   done
 fi
 if [ "$STEP" = all ] || [ "$STEP" = evaluate ]; then
   for model in $MODELS; do
-    $BIN/mmlu-ml evaluate --model "$model" --protocol gpt4 --languages "en,$LANGS" --subjects "$SUBJECTS" \
-      --limit "$LIMIT" --out "$OUT" --eval-translator local
+    for lang in ${LANGS//,/ }; do  # English with each language: it is scored once, the paired differences each time
+      $BIN/mmlu-ml evaluate --model "$model" --protocol gpt4 --languages "en,$lang" --subjects "$SUBJECTS" \
+        --limit "$LIMIT" --out "$OUT" --eval-translator local
+      after "scored ${model#*:} on en,$lang"
+    done
   done
 fi
 if [ "$STEP" = all ] || [ "$STEP" = report ]; then
   $BIN/mmlu-ml report --out "$OUT"
+  after "report"
 fi
