@@ -1,0 +1,58 @@
+"""The board committed under results/published/: the slice the README cites, and a report that regenerates from
+it byte for byte. These read the real committed files, so a change to the report code that would change the
+published figures fails here until the board is regenerated (`STEP=report bash bench/published.sh`)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pandas as pd
+
+from conftest import MMLU, ROOT
+from mmlu_ml.report.stage import run_report
+
+PUBLISHED = ROOT / "results" / "published"
+MODELS = {"qwen2.5-coder-1.5b-instruct-q4_k_m", "qwen2.5-coder-0.5b-instruct-q4_k_m", "gemma-3-270m-q4_k_m"}
+LANGUAGES = {"en", "de", "fr", "es", "it", "zh", "sw"}  # bench/published.sh's LANGS
+TEXTS = ("leaderboard.csv", "leaderboard.md", "translation_quality.md")
+
+
+def test_every_published_score_is_the_documented_slice():
+    """Each row is one of the three models on all 57 subjects x 5 test questions, GPT-4 protocol, nothing failed,
+    every language but English translated by the local translator. The board grows a (model, language) at a time
+    (bench/published.sh); the README says which rows are still missing."""
+    scores = pd.read_csv(PUBLISHED / "scores.csv")
+    assert not scores.empty and set(scores["model"]) <= MODELS
+    assert set(scores["language"]) <= LANGUAGES and "en" in set(scores["language"])
+    assert not scores.duplicated(["model", "language"]).any()
+    assert (scores["n"] == 285).all() and (scores["errors"] == 0).all()
+    assert set(scores["protocol"]) == {"gpt4"} and set(scores["shots"]) == {3}
+    translators = set(scores.loc[scores["language"] != "en", "translator"].str.split("(").str[0])
+    assert translators <= {"local"}
+    # a model scored on a language is scored on English too: the paired difference needs both
+    for model, langs in scores.groupby("model")["language"]:
+        assert "en" in set(langs), model
+    paired = pd.read_csv(PUBLISHED / "paired.csv")
+    assert len(paired) == (scores["language"] != "en").sum() and (paired["n_paired"] == 285).all()
+
+
+def test_nothing_published_is_a_copy_of_its_sources():
+    """Neither the English MMLU CSVs nor the Okapi reference (CC BY-NC) may travel with the board."""
+    mmlu = {line.split()[0] for line in (MMLU / "SHA256SUMS").read_text().splitlines() if line.strip()}
+    files = [p for p in PUBLISHED.rglob("*") if p.is_file()]
+    assert not [p for p in files if hashlib.sha256(p.read_bytes()).hexdigest() in mmlu]
+    assert {p.name for p in (PUBLISHED / "translations").iterdir()} == {"local"}
+
+
+def test_report_regenerates_from_the_published_scores(tmp_path):
+    board = tmp_path / "published"
+    shutil.copytree(PUBLISHED, board, ignore=shutil.ignore_patterns("report"))
+    run_report(board, published=True, screenshot=False)
+    for name in TEXTS:
+        assert (board / "report" / name).read_bytes() == (PUBLISHED / "report" / name).read_bytes(), name
+    # the chart carries no timestamp: drawn again, the same bytes
+    first = {n: (board / "report" / n).read_bytes() for n in ("accuracy_by_language.svg", "accuracy_by_language.png")}
+    run_report(board, published=True, screenshot=False)
+    for name, data in first.items():
+        assert (board / "report" / name).read_bytes() == data, name
