@@ -1,12 +1,14 @@
-"""The published board's translation times and check results, read from its manifests (BENCHMARKS.md's
-"Published board" table).
+"""The published board's translation and scoring times, and its check results, read from its manifests
+(BENCHMARKS.md's "Published board" tables).
 
     .venv/bin/python bench/published_times.py [results/published]
 
 One row per (language, split): strings, the characters sent and the translator's wall time over every run
 whose output the split holds (the manifest's effort: a split grown piece by piece adds its pieces up; one taken
 back from committed translations keeps the time of the runs that wrote it), the pace, and the share of strings
-the checks flagged. Pieces run on different machines add up as they ran.
+the checks flagged. Pieces run on different machines add up as they ran. Then one row per (model, language)
+scored: the seconds and questions of every run of its configuration (evaluation.manifest.json's effort; a
+language scored before the manifest recorded effort shows what was answered since).
 """
 
 from __future__ import annotations
@@ -38,6 +40,20 @@ def table(out: Path) -> pd.DataFrame:
     return df
 
 
+def scoring(out: Path) -> pd.DataFrame:
+    path = out / "evaluation.manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    rows = [{"model": entry.split("/")[0], "language": code, "n": lang.get("n"),
+             "answered": lang["effort"]["answered"], "runs": lang["effort"]["runs"],
+             "time s": lang["effort"]["duration_s"]}
+            for entry, record in data.items() for code, lang in record.get("languages", {}).items()
+            if "effort" in lang]
+    df = pd.DataFrame(rows)
+    if not df.empty:
+        df["s/question"] = df["time s"] / df["answered"].where(df["answered"] > 0)
+    return df
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "results/published")
     df = table(out)
@@ -50,6 +66,10 @@ def main(argv: list[str]) -> int:
     print()
     print(by_language.assign(minutes=(by_language["time s"] / 60).round(1)).drop(columns="time s")
           .to_string(index=False))
+    scored = scoring(out)
+    if not scored.empty:
+        print()
+        print(scored.round({"time s": 0, "s/question": 2}).to_string(index=False))
     return 0
 
 

@@ -143,6 +143,25 @@ def category_rows(base: dict, categories: dict[str, tuple[int, int]]) -> list[di
     return out
 
 
+def manifest_languages(path: Path, key: str) -> dict:
+    """The per-language records of one (model, protocol) entry of evaluation.manifest.json, or {}."""
+    try:
+        entry = json.loads(Path(path).read_text(encoding="utf-8")).get(key)
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return entry.get("languages", {}) if isinstance(entry, dict) else {}
+
+
+def add_effort(earlier: dict | None, config_key: str, now: dict) -> dict:
+    """A language's scoring effort over every run of its configuration: predictions resume per question, so a
+    language scored across sessions adds its runs' seconds and answered questions (a run killed before it wrote
+    the manifest is not counted). Another configuration's effort starts again from this run."""
+    before = (earlier or {}).get("effort") if (earlier or {}).get("config_key") == config_key else None
+    before = before or {"duration_s": 0.0, "answered": 0, "runs": 0}
+    return {"duration_s": round(before["duration_s"] + now["duration_s"], 3),
+            "answered": before["answered"] + now["answered"], "runs": before["runs"] + 1}
+
+
 def update_manifest(path: Path, key: str, entry: dict) -> None:
     """One entry per (model, protocol) in <out>/evaluation.manifest.json; other entries kept, and the languages of
     an earlier run of the same entry kept beside this run's (each language records its own selection)."""

@@ -113,8 +113,9 @@ def _ask(model: Model, fp: dict, protocol: protocols.Protocol, prefix: str, suff
 
 
 def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp: LanguageInput, gold: dict[str, str],
-                      out: Path, cache: Cache, chunk: int = 4) -> tuple[str, dict[str, dict]]:
-    """Score the questions of one language not yet scored under this configuration; returns (config key, rows)."""
+                      out: Path, cache: Cache, chunk: int = 4) -> tuple[str, dict[str, dict], int]:
+    """Score the questions of one language not yet scored under this configuration; returns (config key, rows,
+    how many questions this call answered)."""
     code = inp.language.code
     key = config_key(fp, protocol, code, inp.translator_fingerprint if code != "en" else None)
     path = predictions_file(out, model.name, protocol.name, code)
@@ -149,7 +150,7 @@ def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp:
                         right, seen = right + bool(row["correct"]), seen + 1
                 bar.update(len(part))
                 bar.set_postfix_str(f"acc {right / seen:.1%}" if seen else "acc -")
-    return key, rows
+    return key, rows, len(todo)
 
 
 def _translator_label(name: str, fp: dict | None) -> str:
@@ -193,18 +194,22 @@ def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", l
     fp = mdl.fingerprint()
     cache = Cache(cache_dir / "responses.sqlite", "responses")
     chunk = max(4, 2 * model_concurrency, getattr(mdl, "prompts_per_call", 0))
-    results = []
+    results, spent = [], {}
     try:
         for inp in inputs:
-            key, rows = evaluate_language(mdl, fp, proto, inp, gold, out, cache, chunk)
+            began = time.monotonic()
+            key, rows, answered = evaluate_language(mdl, fp, proto, inp, gold, out, cache, chunk)
             results.append((inp, key, rows))
+            spent[key] = {"duration_s": round(time.monotonic() - began, 3), "answered": answered}
     finally:
         cache.close()
-    return _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, model, started)
+    return _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, model, started, spent)
 
 
-def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, started) -> list[dict]:
+def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, started, spent) -> list[dict]:
     out = req.out
+    entry = f"{mdl.name}/{proto.name}"
+    earlier = scores.manifest_languages(out / "evaluation.manifest.json", entry)
     short = fp.get("sha256", key_of(fp))[:8]
     fingerprint = key_of(fp)[:12]
     score_rows, by_category, by_tag, paired_rows, per_language = [], [], [], [], {}
@@ -237,7 +242,8 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
                               "translator_fingerprint": inp.translator_fingerprint, "files": inp.files,
                               "questions": len(inp.questions), "n": s["n"], "errors": s["errors"],
                               "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit,
-                              "source_hash": ds.source_hash, "signature": signature}
+                              "source_hash": ds.source_hash, "signature": signature,
+                              "effort": scores.add_effort(earlier.get(code), key, spent[key])}
         click.echo(f"{code:<6} accuracy {s['accuracy']:6.1%}  95% CI [{s['ci_low']:.1%}, {s['ci_high']:.1%}]  "
                    f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
                    f"macro {s['macro_accuracy']:.1%}  {signature}")
@@ -258,7 +264,7 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
                        f"{r['accuracy_b']:.1%} on n={r['n']}: diff {100 * r['diff_a_b']:+.1f} pts "
                        f"[{100 * r['diff_a_b_low']:+.1f}, {100 * r['diff_a_b_high']:+.1f}], "
                        f"{r['answers_changed']} answers changed")
-    scores.update_manifest(out / "evaluation.manifest.json", f"{mdl.name}/{proto.name}", {
+    scores.update_manifest(out / "evaluation.manifest.json", entry, {
         "tool_version": __version__, "model": {"spec": spec, "name": mdl.name, "fingerprint": fp},
         "protocol": proto.settings(), "shots": proto.shots, "source": ds.source, "source_hash": ds.source_hash,
         "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit, "languages": per_language,

@@ -44,3 +44,16 @@ def test_a_split_made_in_pieces_counts_every_piece(tmp_path):
 def test_no_manifests_is_one_line_and_exit_2(tmp_path, capsys):
     assert load_bench().main([str(tmp_path)]) == 2
     assert "STEP=translate" in capsys.readouterr().err
+
+
+def test_scoring_time_per_model_and_language(tmp_path, capsys):
+    manifest(tmp_path / "translations" / "local" / "de", "test", 300, 30.0, 0.0)
+    (tmp_path / "evaluation.manifest.json").write_text(json.dumps({"m-1/gpt4": {"languages": {
+        "en": {"n": 285, "effort": {"duration_s": 570.0, "answered": 285, "runs": 2}},
+        "de": {"n": 285, "effort": {"duration_s": 3.0, "answered": 0, "runs": 1}},
+        "fr": {"n": 285}}}}))  # fr: scored before effort was recorded
+    df = load_bench().scoring(tmp_path)
+    assert list(df["language"]) == ["en", "de"] and df.loc[0, "s/question"] == 2.0
+    assert df.loc[1, "s/question"] != df.loc[1, "s/question"]  # nothing answered: no pace (NaN)
+    assert load_bench().main([str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-2].split() == ["m-1", "en", "285", "285", "2", "570.0", "2.0"]

@@ -224,6 +224,23 @@ def test_manifest_records_the_configuration(tmp_path, tiny_source):
     assert entry["languages"]["sw"]["limit"] == 3 and entry["languages"]["en"]["limit"] == 1 and entry["limit"] == 1
 
 
+def test_manifest_adds_up_the_effort_of_a_language_scored_in_pieces(tmp_path, tiny_source):
+    """A language resumed across runs keeps the seconds and answers of every run of its configuration."""
+    spec = answers_file(tmp_path, tiny_source)
+    effort = lambda: json.loads((tmp_path / "out" / "evaluation.manifest.json").read_text())[  # noqa: E731
+        "oracle/gpt4"]["languages"]["en"]["effort"]
+    run(tmp_path, tiny_source, f"oracle:{spec}", limit=1)
+    first = effort()
+    assert first["answered"] == 2 and first["runs"] == 1 and first["duration_s"] > 0
+    run(tmp_path, tiny_source, f"oracle:{spec}", limit=3)  # the first question of each subject is taken back
+    second = effort()
+    assert second["answered"] == 6 and second["runs"] == 2 and second["duration_s"] > first["duration_s"]
+    run(tmp_path, tiny_source, f"oracle:{spec}", limit=3)  # nothing left: a run that answers nothing
+    assert effort()["answered"] == 6 and effort()["runs"] == 3
+    run(tmp_path, tiny_source, f"oracle:{spec}", limit=3, shots=2)  # another configuration starts again
+    assert effort()["answered"] == 6 and effort()["runs"] == 1
+
+
 def test_scores_csv_keeps_rows_of_other_models(tmp_path, tiny_source):
     spec = answers_file(tmp_path, tiny_source)
     run(tmp_path, tiny_source, "constant:D")
