@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
-from conftest import ROOT
+from support import bench as bench_script
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("evaluate_speed", ROOT / "bench" / "evaluate_speed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_script.load("evaluate_speed")
 
 
 def test_bench_runs_ours_and_naive_and_reads_lmeval(tmp_path, mmlu_dir, capsys):

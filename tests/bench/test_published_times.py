@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
-from conftest import ROOT
+from support import bench as bench_script
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("published_times", ROOT / "bench" / "published_times.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_script.load("published_times")
 
 
 def manifest(folder, split, chars, seconds, share, **extra):

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
-from conftest import ROOT
+from support import bench as bench_script
 from mmlu_ml.core.mmlu import load
 from mmlu_ml.translate.llm.examples import ENGLISH, TRANSLATED
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("token_ratio", ROOT / "bench" / "token_ratio.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_script.load("token_ratio")
 
 
 def board(tmp_path, lang, rows):
