@@ -8,8 +8,9 @@
 # re-translates nothing published), predictions resume per question, and the work goes in pieces - a language's
 # translation $PIECE subjects at a time (each piece writes its files; the next takes them back and adds more),
 # its scoring one (model, language) at a time - so an interrupted run loses at most the piece in flight.
-# AFTER='cmd' runs after each finished piece, with what finished as $1 (the board's own runs commit each piece
-# there). Measured on 2 cores: README, "Published leaderboard".
+# After each finished piece the report is redrawn from what is there, so the folder is consistent at every step,
+# and AFTER='cmd' runs with what finished as $1 (the board's own runs commit each piece there). Measured on 2
+# cores: README, "How the published board is made".
 # Grow it: LIMIT=10 (more questions), LANGS=... (more languages), MODELS=... (more models; an `openai:<name>`
 # with --base-url runs a bigger model on a GPU server).
 set -euo pipefail
@@ -26,7 +27,11 @@ STEP=${STEP:-all}   # translate | evaluate | report | all
 PIECE=${PIECE:-19}  # subjects a translation piece adds
 AFTER=${AFTER:-}
 
-after() { if [ -n "$AFTER" ]; then bash -c "$AFTER" _ "$1"; fi; }
+redraw() { if [ -f "$OUT/scores.csv" ]; then $BIN/mmlu-ml report --out "$OUT" >/dev/null; fi; }
+after() {
+  redraw
+  if [ -n "$AFTER" ]; then bash -c "$AFTER" _ "$1"; fi
+}
 
 if [ "$STEP" = all ] || [ "$STEP" = translate ]; then
   if [ "$SUBJECTS" = all ]; then
@@ -55,7 +60,7 @@ if [ "$STEP" = all ] || [ "$STEP" = evaluate ]; then
     done
   done
 fi
-if [ "$STEP" = all ] || [ "$STEP" = report ]; then
+if [ "$STEP" = all ] || [ "$STEP" = report ]; then  # drawn once more, with its summary on the terminal
   $BIN/mmlu-ml report --out "$OUT"
-  after "report"
+  if [ -n "$AFTER" ]; then bash -c "$AFTER" _ "report"; fi
 fi

@@ -1,0 +1,32 @@
+"""bench/published.sh, the board's own script, on a slice of one subject x one question: it scores English and
+the language as one piece, redraws the report after the piece, and hands what finished to AFTER."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+
+from conftest import ROOT
+
+
+def test_a_scoring_piece_redraws_the_report_and_runs_after(tmp_path, mmlu_dir, gemma_path):
+    out = tmp_path / "board"
+    shutil.copytree(ROOT / "results" / "published" / "translations" / "local" / "de",
+                    out / "translations" / "local" / "de")  # the published German, taken as it is
+    marker = tmp_path / "after.txt"
+    env = {**os.environ, "OUT": str(out), "SUBJECTS": "astronomy", "LIMIT": "1", "LANGS": "de",
+           "MODELS": "llamacpp:gemma-3-270m-q4_k_m", "STEP": "evaluate", "MMLU_ML_SOURCE": str(mmlu_dir),
+           "BIN": str(ROOT / ".venv" / "bin") if (ROOT / ".venv").is_dir() else os.path.dirname(sys.executable),
+           "AFTER": f'echo "$1" >> {marker}; test -f {out}/report/leaderboard.csv && echo drawn >> {marker}'}
+    proc = subprocess.run(["bash", str(ROOT / "bench" / "published.sh")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert marker.read_text().splitlines() == ["scored gemma-3-270m-q4_k_m on en,de", "drawn"]
+    scores = pd.read_csv(out / "scores.csv")
+    assert sorted(scores["language"]) == ["de", "en"] and (scores["n"] == 1).all()
+    board = pd.read_csv(out / "report" / "leaderboard.csv")
+    assert sorted(board["language"]) == ["de", "en"] and set(board["model"]) == {"gemma-3-270m-q4_k_m"}
