@@ -143,12 +143,17 @@ def category_rows(base: dict, categories: dict[str, tuple[int, int]]) -> list[di
     return out
 
 
+def _read_manifest(path: Path) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):  # none yet, or unreadable: written anew
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def manifest_languages(path: Path, key: str) -> dict:
     """The per-language records of one (model, protocol) entry of evaluation.manifest.json, or {}."""
-    try:
-        entry = json.loads(Path(path).read_text(encoding="utf-8")).get(key)
-    except (OSError, json.JSONDecodeError):
-        return {}
+    entry = _read_manifest(path).get(key)
     return entry.get("languages", {}) if isinstance(entry, dict) else {}
 
 
@@ -165,13 +170,7 @@ def add_effort(earlier: dict | None, config_key: str, now: dict) -> dict:
 def update_manifest(path: Path, key: str, entry: dict) -> None:
     """One entry per (model, protocol) in <out>/evaluation.manifest.json; other entries kept, and the languages of
     an earlier run of the same entry kept beside this run's (each language records its own selection)."""
-    path = Path(path)
-    data = {}
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            data = {}
-    earlier = data.get(key, {}).get("languages", {}) if isinstance(data.get(key), dict) else {}
+    data = _read_manifest(path)
+    earlier = data[key].get("languages", {}) if isinstance(data.get(key), dict) else {}
     data[key] = {**entry, "languages": {**earlier, **entry.get("languages", {})}}
     write_json(path, data)
