@@ -3,6 +3,7 @@ the language as one piece, redraws the report after the piece, and hands what fi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -30,3 +31,30 @@ def test_a_scoring_piece_redraws_the_report_and_runs_after(tmp_path, mmlu_dir, g
     assert sorted(scores["language"]) == ["de", "en"] and (scores["n"] == 1).all()
     board = pd.read_csv(out / "report" / "leaderboard.csv")
     assert sorted(board["language"]) == ["de", "en"] and set(board["model"]) == {"gemma-3-270m-q4_k_m"}
+
+
+def test_translation_pieces_already_written_are_not_run_again(tmp_path, mmlu_dir):
+    out = tmp_path / "board"
+    marker = tmp_path / "after.txt"
+    env = {**os.environ, "OUT": str(out), "LIMIT": "1", "LANGS": "de", "PIECE": "1", "STEP": "translate",
+           "TRANSLATOR": "identity", "MMLU_ML_SOURCE": str(mmlu_dir),
+           "BIN": str(ROOT / ".venv" / "bin") if (ROOT / ".venv").is_dir() else os.path.dirname(sys.executable),
+           "AFTER": f'echo "$1" >> {marker}'}
+
+    def run(subjects: str) -> str:
+        proc = subprocess.run(["bash", str(ROOT / "bench" / "published.sh")], cwd=ROOT,
+                              env={**env, "SUBJECTS": subjects}, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stdout
+
+    run("anatomy")
+    test_file = out / "translations" / "identity" / "de" / "test.jsonl"
+    assert [r["subject"] for r in map(json.loads, test_file.read_text().splitlines())] == ["anatomy"]
+    said = run("anatomy,astronomy")  # anatomy's piece is held: only the piece that adds astronomy runs
+    assert "de: 1 of 2 subjects already translated, going on from there" in said
+    assert sorted(r["subject"] for r in map(json.loads, test_file.read_text().splitlines())) == \
+        ["anatomy", "astronomy"]
+    written = test_file.read_bytes()
+    assert "de: all 2 subjects already translated" in run("anatomy,astronomy")
+    assert test_file.read_bytes() == written
+    assert marker.read_text().splitlines() == ["translated de (1 of 1 subjects)", "translated de (2 of 2 subjects)"]
