@@ -177,17 +177,22 @@ def manifest(plan: Plan, fingerprint: dict, lang: Language, split: str, counts: 
 
 
 def print_dry_run(rows: list[dict], price_per_million: float) -> None:
-    """rows: {language, translator, strings, distinct, untranslatable, cached, send, chars}."""
+    """rows: {language, translator, strings, distinct, untranslatable, cached, send, chars, priced}. Only a
+    translator billed by the character (Azure) gets a price: a local model's cost is time, a chat API's tokens."""
     click.echo(f"{'language':<9} {'translator':<10} {'strings':>9} {'distinct':>9} {'copied':>7} {'cached':>8} "
                f"{'to send':>9} {'characters':>13} {'USD':>10}")
     for r in rows:
+        usd = f"{r['chars'] / 1e6 * price_per_million:,.2f}" if r["priced"] else "-"
         click.echo(f"{r['language']:<9} {r['translator']:<10} {r['strings']:>9,} {r['distinct']:>9,} "
-                   f"{r['untranslatable']:>7,} {r['cached']:>8,} {r['send']:>9,} {r['chars']:>13,} "
-                   f"{r['chars'] / 1e6 * price_per_million:>10,.2f}")
+                   f"{r['untranslatable']:>7,} {r['cached']:>8,} {r['send']:>9,} {r['chars']:>13,} {usd:>10}")
     send = sum(r["send"] for r in rows)
     chars = sum(r["chars"] for r in rows)
-    click.echo(f"total: {send:,} strings, {chars:,} characters to send over {len(rows)} languages; "
-               f"about {chars / 1e6 * price_per_million:,.2f} USD at {price_per_million:g} USD per million characters "
+    priced = sum(r["chars"] for r in rows if r["priced"])
+    unpriced = sorted({r["translator"] for r in rows if r["chars"] and not r["priced"]})
+    cost = f"about {priced / 1e6 * price_per_million:,.2f} USD at {price_per_million:g} USD per million characters"
+    if unpriced:
+        cost = f"no price for {', '.join(unpriced)}: not billed by the character"
+    click.echo(f"total: {send:,} strings, {chars:,} characters to send over {len(rows)} languages; {cost} "
                "(dry run: nothing sent, nothing written)")
 
 

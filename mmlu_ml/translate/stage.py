@@ -53,6 +53,7 @@ class Translator(Protocol):
     # hints (mmlu_ml.translate.glossary);
     # preflight() raises MmluMlError when nothing could be sent (a missing key);
     # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
+    # bills_characters = True for a service priced by the character (the dry run prices it; others get no USD);
     # usage() -> {"requests": int, "billed_chars": int}, cumulative for the calling thread, which the
     # stage reads around each call in its worker thread to charge every batch exactly (default: 1, 0).
 
@@ -100,7 +101,8 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
         for lang in langs:
             row = {"language": lang.code, "translator": "identity" if lang.code == "en" else tr.name,
                    "strings": sum(len(plan.strings(s)) for s in spl), "distinct": len(distinct),
-                   "untranslatable": 0, "cached": 0, "send": 0, "chars": 0}
+                   "untranslatable": 0, "cached": 0, "send": 0, "chars": 0,
+                   "priced": lang.code != "en" and getattr(tr, "bills_characters", False)}
             if lang.code != "en":
                 hinted = terms if hasattr(tr, "takes_hints") and tr.takes_hints(lang) else None
                 row.update(to_send(plan, tr, lang, hinted, db, sizes, copied))

@@ -202,6 +202,17 @@ def test_dry_run_counts_after_dedup_and_cache(tiny_source, fake_azure, tmp_path,
     assert f"about {chars / 1e6 * 20:,.2f} USD at 20 USD per million" in printed
 
 
+def test_dry_run_prices_only_a_translator_billed_by_the_character(tiny_source, tmp_path, capsys):
+    # the local model costs time, not USD: pricing it at Azure's rate misled (found running the README's dry run)
+    rows = run_translate(**kwargs(tiny_source, tmp_path, languages="en,sw", translator="local", dry_run=True))
+    printed = capsys.readouterr().out
+    sw = next(r for r in rows if r["language"] == "sw")
+    assert sw["chars"] > 0 and not sw["priced"]
+    assert re.search(r"^sw\s+local\s.*\s-$", printed, re.M), printed
+    assert "USD at" not in printed and "no price for local: not billed by the character" in printed
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache" / "models").exists()
+
+
 def test_dry_run_of_the_gpt4_languages_on_mmlu(mmlu_dir, tmp_path):
     proc = cli("translate", "--dry-run", "--translator", "azure", "--languages", "gpt4", "--splits", "dev,test",
                "--source", mmlu_dir, "--cache-dir", tmp_path / "cache", "--out", tmp_path / "out",

@@ -61,6 +61,7 @@ class AzureTranslator:
     protects = True  # protect's spans come back unchanged: each text's spans are in its cache key
     max_items = 1000       # documented per-request limits; counted on the HTML we send
     max_chars = 50_000
+    bills_characters = True  # priced by the character: the dry run's USD (--price-per-million, S1 list price)
 
     def __init__(self, model: str | None, cache_dir: Path, concurrency: int = 4, **options):
         if model:
