@@ -5,6 +5,7 @@ published figures fails here until the board is regenerated (`STEP=report bash b
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 
 import pandas as pd
@@ -35,6 +36,25 @@ def test_every_published_score_is_the_documented_slice():
         assert "en" in set(langs), model
     paired = pd.read_csv(PUBLISHED / "paired.csv")
     assert len(paired) == (scores["language"] != "en").sum() and (paired["n_paired"] == 285).all()
+
+
+def test_the_readme_table_is_the_board():
+    """Each row of the README's table (Qwen2.5-Coder 1.5B) is the leaderboard's, to the printed digit: accuracy
+    and Wilson interval, the paired difference from English with its interval, the flagged share."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ([A-Z][a-z]+) \| ([\d.]+) \(([\d.]+)-([\d.]+)\) \| (.+?) \| (.+?) \|$", readme, re.M)
+    board = pd.read_csv(PUBLISHED / "report" / "leaderboard.csv")
+    board = board[board["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"].set_index("language_name")
+    assert len(rows) >= 2 and "English" in {r[0] for r in rows}
+    for name, acc, low, high, diff, flagged in rows:
+        b = board.loc[name]
+        assert [acc, low, high] == [f"{100 * b[k]:.1f}" for k in ("accuracy", "ci_low", "ci_high")], name
+        if b["language"] == "en":
+            assert diff == flagged == "-"
+            continue
+        assert diff == "{:+.1f} ({:+.1f}, {:+.1f})".format(*(100 * b[k] for k in ("diff_vs_en", "diff_low",
+                                                                                  "diff_high"))), name
+        assert flagged == f"{100 * b['strings_flagged']:.1f}%", name
 
 
 def test_nothing_published_is_a_copy_of_its_sources():
