@@ -80,6 +80,13 @@ def write_json(path: Path, obj) -> None:
     write_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
+def same_but(a: dict, b: dict, volatile: Iterable[str] = ("created", "duration_s")) -> bool:
+    """Two manifests that differ at most in when and how long: a run that changed nothing else keeps the old one,
+    so regenerating a finished board leaves every file as it was."""
+    volatile = set(volatile)
+    return ({k: v for k, v in a.items() if k not in volatile} == {k: v for k, v in b.items() if k not in volatile})
+
+
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
     write_atomic(path, "".join(dumps(r) + "\n" for r in rows))
 

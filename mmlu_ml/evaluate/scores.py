@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from ..core import stats
-from ..core.records import Question, read_jsonl, write_atomic, write_json
+from ..core.records import Question, read_jsonl, same_but, write_atomic, write_json
 
 SCORE_COLUMNS = ("model", "protocol", "language", "n", "correct", "unparsed", "errors", "accuracy", "ci_low",
                  "ci_high", "macro_accuracy", "shots", "translator", "model_fingerprint", "questions_total",
@@ -162,6 +162,8 @@ def add_effort(earlier: dict | None, config_key: str, now: dict) -> dict:
     language scored across sessions adds its runs' seconds and answered questions (a run killed before it wrote
     the manifest is not counted). Another configuration's effort starts again from this run."""
     before = (earlier or {}).get("effort") if (earlier or {}).get("config_key") == config_key else None
+    if before and not now["answered"]:  # everything was there already: not a run of work
+        return before
     before = before or {"duration_s": 0.0, "answered": 0, "runs": 0}
     return {"duration_s": round(before["duration_s"] + now["duration_s"], 3),
             "answered": before["answered"] + now["answered"], "runs": before["runs"] + 1}
@@ -172,5 +174,8 @@ def update_manifest(path: Path, key: str, entry: dict) -> None:
     an earlier run of the same entry kept beside this run's (each language records its own selection)."""
     data = _read_manifest(path)
     earlier = data[key].get("languages", {}) if isinstance(data.get(key), dict) else {}
-    data[key] = {**entry, "languages": {**earlier, **entry.get("languages", {})}}
+    entry = {**entry, "languages": {**earlier, **entry.get("languages", {})}}
+    if isinstance(data.get(key), dict) and same_but(data[key], entry):
+        return  # the same scores as the last run's: its date and time stand
+    data[key] = entry
     write_json(path, data)

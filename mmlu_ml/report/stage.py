@@ -9,6 +9,7 @@ failure leaves the previous report intact rather than half of a new one.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -17,7 +18,7 @@ from pathlib import Path
 from .. import __version__
 from . import data as report_data, html as report_html, leaderboard, quality as report_quality
 from ..core.errors import MmluMlError
-from ..core.records import write_atomic, write_json
+from ..core.records import same_but, write_atomic, write_json
 
 INPUTS = ("scores.csv", "scores_by_category.csv", "paired.csv", "translators.csv", "scores_by_tag.csv")
 
@@ -98,7 +99,7 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
                                   "pass --no-screenshot to skip it") from None
             print(f"warning: no leaderboard.png, chromium failed: {exc}")
 
-    write_json(folder / "report.manifest.json", {
+    manifest = {
         "tool_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "published_series": published,
@@ -109,7 +110,13 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
                     "signature": m.signature, "model_fingerprint": m.fingerprint} for m in board.models],
         "files": sorted(paths),
         "browser_console_errors": console,
-    })
+    }
+    try:  # drawn again from the same inputs: the earlier manifest, and its date, stand
+        kept = same_but(json.loads((folder / "report.manifest.json").read_text(encoding="utf-8")), manifest)
+    except (OSError, ValueError, AttributeError):
+        kept = False
+    if not kept:
+        write_json(folder / "report.manifest.json", manifest)
 
     for path in [*paths.values(), folder / "report.manifest.json"]:
         os.chmod(path, 0o644)  # temp files are created 0600; a report is meant to be read and served

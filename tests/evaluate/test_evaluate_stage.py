@@ -235,8 +235,10 @@ def test_manifest_adds_up_the_effort_of_a_language_scored_in_pieces(tmp_path, ti
     run(tmp_path, tiny_source, f"oracle:{spec}", limit=3)  # the first question of each subject is taken back
     second = effort()
     assert second["answered"] == 6 and second["runs"] == 2 and second["duration_s"] > first["duration_s"]
-    run(tmp_path, tiny_source, f"oracle:{spec}", limit=3)  # nothing left: a run that answers nothing
-    assert effort()["answered"] == 6 and effort()["runs"] == 3
+    written = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir() if p.is_file()}
+    run(tmp_path, tiny_source, f"oracle:{spec}", limit=3)  # nothing left: a run that answers nothing changes no file
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir() if p.is_file()} == written
+    assert effort() == second
     run(tmp_path, tiny_source, f"oracle:{spec}", limit=3, shots=2)  # another configuration starts again
     assert effort()["answered"] == 6 and effort()["runs"] == 1
 

@@ -41,6 +41,25 @@ def test_report_writes_every_file(results, capsys):
         "protocol:gpt4|shots:3|translator:local(qwen2.5-1.5b,p2)[en:identity]")
 
 
+def test_drawing_again_from_the_same_scores_changes_no_file(results):
+    """A finished board redrawn (`make published` again) leaves every report file as it was, manifest included;
+    new scores write a new manifest."""
+    run_report(results, published=True, screenshot=False)
+    folder = results / "report"
+    first = {p.name: p.read_bytes() for p in folder.iterdir()}
+    manifest = json.loads(first["report.manifest.json"])
+    manifest["created"] = "2000-01-01T00:00:00+00:00"  # as an earlier session would have left it
+    (folder / "report.manifest.json").write_text(json.dumps(manifest))
+    first["report.manifest.json"] = (folder / "report.manifest.json").read_bytes()
+    run_report(results, published=True, screenshot=False)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == first
+    with open(results / "scores.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    write_csv(results / "scores.csv", rows + [score_row(QWEN, "fr", 12)])  # one more (model, language) scored
+    run_report(results, published=True, screenshot=False)
+    again = json.loads((folder / "report.manifest.json").read_text())
+    assert again["created"] != manifest["created"] and again["inputs"] != manifest["inputs"]
+
 def test_leaderboard_csv_carries_each_number_and_signature(results):
     run_report(results, screenshot=False)
     with open(results / "report" / "leaderboard.csv", newline="") as f:
