@@ -80,6 +80,16 @@ def write_json(path: Path, obj) -> None:
     write_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
+def read_json_dict(path: Path) -> dict:
+    """A JSON object file a run rewrites (a manifest): none yet, unreadable or not an object reads as {}, so the
+    run writes it anew instead of stopping."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # ValueError covers JSONDecodeError and UnicodeDecodeError
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def same_but(a: dict, b: dict, volatile: Iterable[str] = ("created", "duration_s")) -> bool:
     """Two manifests that differ at most in when and how long: a run that changed nothing else keeps the old one,
     so regenerating a finished board leaves every file as it was."""

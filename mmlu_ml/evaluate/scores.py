@@ -6,14 +6,13 @@ row, so models and languages scored at different times sit in one file. Writes a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import pandas as pd
 
 from ..core import stats
-from ..core.records import Question, read_jsonl, same_but, write_atomic, write_json
+from ..core.records import Question, read_json_dict, read_jsonl, same_but, write_atomic, write_json
 
 SCORE_COLUMNS = ("model", "protocol", "language", "n", "correct", "unparsed", "errors", "accuracy", "ci_low",
                  "ci_high", "macro_accuracy", "shots", "translator", "model_fingerprint", "questions_total",
@@ -143,17 +142,9 @@ def category_rows(base: dict, categories: dict[str, tuple[int, int]]) -> list[di
     return out
 
 
-def _read_manifest(path: Path) -> dict:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):  # none yet, or unreadable: written anew
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def manifest_languages(path: Path, key: str) -> dict:
     """The per-language records of one (model, protocol) entry of evaluation.manifest.json, or {}."""
-    entry = _read_manifest(path).get(key)
+    entry = read_json_dict(path).get(key)
     return entry.get("languages", {}) if isinstance(entry, dict) else {}
 
 
@@ -172,7 +163,7 @@ def add_effort(earlier: dict | None, config_key: str, now: dict) -> dict:
 def update_manifest(path: Path, key: str, entry: dict) -> None:
     """One entry per (model, protocol) in <out>/evaluation.manifest.json; other entries kept, and the languages of
     an earlier run of the same entry kept beside this run's (each language records its own selection)."""
-    data = _read_manifest(path)
+    data = read_json_dict(path)
     earlier = data[key].get("languages", {}) if isinstance(data.get(key), dict) else {}
     entry = {**entry, "languages": {**earlier, **entry.get("languages", {})}}
     if isinstance(data.get(key), dict) and same_but(data[key], entry):

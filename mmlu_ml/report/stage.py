@@ -9,7 +9,6 @@ failure leaves the previous report intact rather than half of a new one.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -18,7 +17,7 @@ from pathlib import Path
 from .. import __version__
 from . import data as report_data, html as report_html, leaderboard, quality as report_quality
 from ..core.errors import MmluMlError
-from ..core.records import same_but, write_atomic, write_json
+from ..core.records import read_json_dict, same_but, write_atomic, write_json
 
 INPUTS = ("scores.csv", "scores_by_category.csv", "paired.csv", "translators.csv", "scores_by_tag.csv")
 
@@ -111,11 +110,8 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
         "files": sorted(paths),
         "browser_console_errors": console,
     }
-    try:  # drawn again from the same inputs: the earlier manifest, and its date, stand
-        kept = same_but(json.loads((folder / "report.manifest.json").read_text(encoding="utf-8")), manifest)
-    except (OSError, ValueError, AttributeError):
-        kept = False
-    if not kept:
+    # drawn again from the same inputs: the earlier manifest, and its date, stand
+    if not same_but(read_json_dict(folder / "report.manifest.json"), manifest):
         write_json(folder / "report.manifest.json", manifest)
 
     for path in [*paths.values(), folder / "report.manifest.json"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 
 from mmlu_ml.core.cache import Cache, key_of
-from mmlu_ml.core.records import Appender, read_jsonl, write_jsonl
+from mmlu_ml.core.records import Appender, read_json_dict, read_jsonl, write_json, write_jsonl
 
 
 def test_key_is_canonical():
@@ -48,3 +48,13 @@ def test_appender_cuts_torn_tail(tmp_path):
     with Appender(path) as app:
         app.append({"id": 3})
     assert [r["id"] for r in read_jsonl(path)] == [1, 2, 3]
+
+
+def test_a_manifest_that_cannot_be_read_reads_as_empty(tmp_path):
+    path = tmp_path / "m.json"
+    assert read_json_dict(path) == {}  # none yet
+    write_json(path, {"a": {"n": 1}})
+    assert read_json_dict(path) == {"a": {"n": 1}}
+    for broken in (b'{"a": ', b"[1, 2]", b"\xff\xfe"):  # cut short, not an object, not UTF-8
+        path.write_bytes(broken)
+        assert read_json_dict(path) == {}
