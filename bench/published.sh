@@ -72,6 +72,8 @@ if [ "$STEP" = all ] || [ "$STEP" = translate ]; then
       piece=$(IFS=,; echo "${subjects[*]:0:k}")
       # dev: only the 3 shots the GPT-4 protocol uses; test: the first $LIMIT questions of each subject
       $BIN/mmlu-ml translate --translator "$TRANSLATOR" --languages "$lang" --subjects "$piece" --splits dev --limit 3 --out "$OUT"
+      # handed on alone too: a slow language's dev shots are an hour's work, and the report reads their manifest
+      after "translated $lang dev shots ($k of $n subjects)"
       $BIN/mmlu-ml translate --translator "$TRANSLATOR" --languages "$lang" --subjects "$piece" --splits test --limit "$LIMIT" --out "$OUT"
       after "translated $lang ($k of $n subjects)"
       [ "$k" -lt "$n" ] || break
