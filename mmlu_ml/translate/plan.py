@@ -3,7 +3,6 @@ the dry-run estimate and the summary table). The sending itself is in translate.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -150,13 +149,8 @@ def write_split(out: Path, translator: str, lang: Language, split: str, rows: li
 def write_instructions(out: Path, translator: str, lang: Language, plan: Plan, done: dict[str, str]) -> None:
     """Merge this run's subjects into instructions.json, so runs over different subjects add up."""
     path = paths.translations_dir(out, translator, lang.code) / "instructions.json"
-    merged: dict[str, dict[str, str]] = {"gopher": {}, "cot": {}}
-    if path.exists():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-            merged = {kind: dict(old.get(kind, {})) for kind in merged}
-        except (json.JSONDecodeError, AttributeError):
-            pass  # an unreadable old file is replaced whole
+    old = records.read_json_dict(path)  # an unreadable old file, or part of one, is replaced
+    merged = {kind: dict(old[kind]) if isinstance(old.get(kind), dict) else {} for kind in ("gopher", "cot")}
     for kind, lines in plan.instructions.items():
         for subject, line in lines.items():
             merged[kind][subject] = done[line]

@@ -10,7 +10,6 @@ already published and a larger --limit sends only the new questions.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 from ..core import cache, paths, records
@@ -55,7 +54,7 @@ class Written:
         folder = paths.translations_dir(out, translator, lang.code)
         for split, digest in digests.items():
             try:
-                manifest = json.loads((folder / f"{split}.manifest.json").read_text(encoding="utf-8"))
+                manifest = records.read_json_dict(folder / f"{split}.manifest.json")
                 if not _same(manifest, fingerprint, glossary):
                     continue
                 then = manifest.get("units") or {}
@@ -63,13 +62,11 @@ class Written:
                          if then.get(r["id"]) is not None and then.get(r["id"]) == digest.get(r["id"])}
                 self.questions.update(taken)
                 self._earlier[split] = (effort(manifest), len(then), len(taken))
-            except (OSError, json.JSONDecodeError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError):  # ValueError: a torn line of the jsonl
                 continue  # unreadable or torn: translated again, never trusted
-        if self.questions and (folder / "instructions.json").is_file():
-            try:
-                self.instructions = json.loads((folder / "instructions.json").read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                self.instructions = {}
+        if self.questions:  # a kind that is not an object of lines is translated again
+            self.instructions = {kind: lines for kind, lines in records.read_json_dict(folder / "instructions.json")
+                                 .items() if isinstance(lines, dict)}
 
     def seed(self, plan, key_of: dict, done: dict[str, str], waiting) -> int:
         """Put the written translation of every unit sent first (questions, options not waiting for context,

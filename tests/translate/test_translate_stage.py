@@ -348,3 +348,14 @@ def test_a_split_written_piece_by_piece_keeps_the_cost_of_every_piece(tiny_sourc
     assert again["chars"]["sent"] == 0 and again["effort"]["chars_sent"] == both["effort"]["chars_sent"]
     half = piece("virology")  # half of the questions taken back: half of their cost
     assert half["chars"]["sent"] == 0 and half["effort"]["chars_sent"] == round(both["effort"]["chars_sent"] / 2)
+
+
+@pytest.mark.parametrize("damage", [b"\xff\xfe not utf-8", b'{"gopher": ["a list"], "cot": 3}', b"[1, 2]"])
+def test_a_damaged_instructions_file_is_replaced_not_fatal(tiny_source, tmp_path, damage):
+    # the next run reads it back to merge and to reuse lines: whatever it holds, the run writes it whole again
+    run_translate(**kwargs(tiny_source, tmp_path, languages="de", subjects="astronomy", translator="identity"))
+    path = tmp_path / "out" / "translations" / "identity" / "de" / "instructions.json"
+    path.write_bytes(damage)
+    run_translate(**kwargs(tiny_source, tmp_path, languages="de", subjects="astronomy,virology", translator="identity"))
+    data = json.loads(path.read_text())
+    assert sorted(data["gopher"]) == sorted(data["cot"]) == ["astronomy", "virology"]
