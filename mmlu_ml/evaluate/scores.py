@@ -20,6 +20,7 @@ SCORE_COLUMNS = ("model", "protocol", "language", "n", "correct", "unparsed", "e
 CATEGORY_COLUMNS = ("model", "protocol", "language", "category", "n", "correct", "accuracy", "ci_low", "ci_high")
 PAIRED_COLUMNS = ("model", "protocol", "language", "n_paired", "accuracy_lang", "accuracy_en", "diff", "diff_low",
                   "diff_high")
+CHECK_COLUMNS = ("model", "protocol", "language", "questions", *PAIRED_COLUMNS[3:])
 TRANSLATOR_COLUMNS = ("model", "protocol", "language", "translator_a", "translator_b", "n", "n_a", "n_b",
                       "accuracy_en", "en_low", "en_high", "accuracy_a", "a_low", "a_high", "accuracy_b", "b_low",
                       "b_high", "diff_a_b", "diff_a_b_low", "diff_a_b_high", "diff_a_en", "diff_a_en_low",
@@ -67,6 +68,20 @@ def paired(questions: Sequence[Question], rows: dict[str, dict], english: dict[s
     return {"n_paired": n, "accuracy_lang": stats.accuracy(sum(a for a, _ in pairs), n),
             "accuracy_en": stats.accuracy(sum(b for _, b in pairs), n), "diff": diff, "diff_low": low,
             "diff_high": high}
+
+
+def paired_by_checks(questions: Sequence[Question], rows: dict[str, dict], english: dict[str, dict],
+                     flagged: set[str]) -> list[dict]:
+    """The paired difference apart on the questions whose strings passed every translation check and on those with
+    a flagged string: a drop that is as deep where the checks found nothing is not the defects they catch."""
+    out = []
+    for group, subset in (("clean", [q for q in questions if q.id not in flagged]),
+                          ("flagged", [q for q in questions if q.id in flagged])):
+        row = paired(subset, rows, english)
+        if not row["n_paired"]:  # written empty all the same, so no row of an earlier translation outlives it
+            row = {**row, **{c: None for c in PAIRED_COLUMNS[4:]}}
+        out.append({"questions": group, **row})
+    return out
 
 
 def _scored(rows: dict[str, dict]) -> dict[str, dict]:
@@ -152,9 +167,10 @@ def add_effort(earlier: dict | None, config_key: str, now: dict) -> dict:
     """A language's scoring effort over every run of its configuration: predictions resume per question, so a
     language scored across sessions adds its runs' seconds and answered questions (a run killed before it wrote
     the manifest is not counted). Another configuration's effort starts again from this run."""
-    before = (earlier or {}).get("effort") if (earlier or {}).get("config_key") == config_key else None
-    if before and not now["answered"]:  # everything was there already: not a run of work
-        return before
+    same = (earlier or {}).get("config_key") == config_key
+    before = (earlier or {}).get("effort") if same else None
+    if same and not now["answered"]:  # everything was there already: not a run of work (None: scored before
+        return before                 # effort was recorded, and a run that did nothing does not make it up)
     before = before or {"duration_s": 0.0, "answered": 0, "runs": 0}
     return {"duration_s": round(before["duration_s"] + now["duration_s"], 3),
             "answered": before["answered"] + now["answered"], "runs": before["runs"] + 1}

@@ -30,6 +30,7 @@ from ..core.languages import load as load_languages
 from ..core.paths import predictions_file
 from ..core.records import LETTERS, Appender, Question, read_jsonl, write_jsonl
 from ..core.subjects import SPLITS, SUBJECTS
+from ..translate.checks import flagged_questions
 
 
 class Model(TypingProtocol):
@@ -212,7 +213,8 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
     earlier = scores.manifest_languages(out / "evaluation.manifest.json", entry)
     short = fp.get("sha256", key_of(fp))[:8]
     fingerprint = key_of(fp)[:12]
-    score_rows, by_category, by_tag, paired_rows, per_language = [], [], [], [], {}
+    score_rows, by_category, by_tag, paired_rows, check_rows, per_language = [], [], [], [], [], {}
+    source = {q.id: q for q in scored_all}  # the English of each question, for the translation checks
     english = next(((key, rows) for inp, key, rows in results if inp.language.code == "en"), None)
     if english is None:  # pair with English predictions made by an earlier run of the same configuration
         key = config_key(fp, proto, "en", None)
@@ -238,12 +240,16 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
         by_tag += scores.tag_rows(base, inp.questions, rows, inp.tags)
         if code != "en" and english[1]:
             paired_rows.append({**base, **scores.paired(inp.questions, rows, english[1])})
+            flagged = flagged_questions([(source[q.id], q) for q in inp.questions if q.id in source], inp.language)
+            check_rows += [{**base, **r} for r in scores.paired_by_checks(inp.questions, rows, english[1], flagged)]
         per_language[code] = {"config_key": key, "translator": inp.translator,
                               "translator_fingerprint": inp.translator_fingerprint, "files": inp.files,
                               "questions": len(inp.questions), "n": s["n"], "errors": s["errors"],
                               "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit,
                               "source_hash": ds.source_hash, "signature": signature,
                               "effort": scores.add_effort(earlier.get(code), key, spent[key])}
+        if per_language[code]["effort"] is None:
+            del per_language[code]["effort"]
         click.echo(f"{code:<6} accuracy {s['accuracy']:6.1%}  95% CI [{s['ci_low']:.1%}, {s['ci_high']:.1%}]  "
                    f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
                    f"macro {s['macro_accuracy']:.1%}  {signature}")
@@ -252,6 +258,9 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
                       ("model", "protocol", "language", "category"))
     if paired_rows:
         scores.upsert_csv(out / "paired.csv", scores.PAIRED_COLUMNS, paired_rows, ("model", "protocol", "language"))
+    if check_rows:
+        scores.upsert_csv(out / "paired_by_checks.csv", scores.CHECK_COLUMNS, check_rows,
+                          ("model", "protocol", "language", "questions"))
     if by_tag:
         scores.upsert_csv(out / "scores_by_tag.csv", scores.TAG_COLUMNS, by_tag,
                           ("model", "protocol", "language", "tag", "value"))

@@ -1,6 +1,7 @@
 """What a language's score owes to its translation: translators.csv (two translations of a language scored on
-the same ids, against each other and English) and scores_by_tag.csv (accuracy per value of an imported set's
-tags, e.g. Global-MMLU's culturally sensitive CS vs agnostic CA), read, drawn and tabled for the leaderboard.
+the same ids, against each other and English), paired_by_checks.csv (the drop from English apart on the questions
+the translation checks passed and on those they flagged) and scores_by_tag.csv (accuracy per value of an imported
+set's tags, e.g. Global-MMLU's culturally sensitive CS vs agnostic CA), read, drawn and tabled for the leaderboard.
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ def read(out: Path) -> tuple[list[dict], list[dict]]:
     return pairs, tags
 
 
+def read_checks(out: Path) -> dict[tuple[str, str, str], dict[str, dict]]:
+    """(model, protocol, language) -> {"clean" | "flagged": its paired row}, in the file's order."""
+    path, found = Path(out) / "paired_by_checks.csv", {}
+    if path.is_file():
+        for line, row in _read_csv(path, ("model", "protocol", "language", "questions", "n_paired", "diff")):
+            where = f"{path}:{line}"
+            found.setdefault((row["model"], row["protocol"], row["language"]), {})[row["questions"]] = {
+                "n": _number(row, "n_paired", int, where, path),
+                **{c: _number(row, c, float, where, path, optional=True) for c in ("diff", "diff_low", "diff_high")}}
+    return found
+
+
 def draw(pairs: list[dict]) -> Figure:
     """One group of bars per (model, language, pair): English, translation A, translation B on the same ids,
     each with its 95% Wilson interval."""
@@ -77,8 +90,31 @@ def _diff(p: dict, name: str) -> str:
             f"{signed_pct(p[f'diff_{name}_high'])})")
 
 
-def markdown(pairs: list[dict], tags: list[dict], chart_file: str = "translators.svg") -> list[str]:
+def _check_cells(groups: dict[str, dict]) -> list[tuple[int, str, float | None]]:
+    """(n, the drop with its interval, the drop) of the clean and the flagged questions; "-" where there are none."""
+    cells = []
+    for group in ("clean", "flagged"):
+        g = groups.get(group) or {"n": 0, "diff": None}
+        drop = ("-" if g["diff"] is None else
+                f"{signed_pct(g['diff'])} ({signed_pct(g['diff_low'])}, {signed_pct(g['diff_high'])})")
+        cells.append((g["n"], drop, g["diff"]))
+    return cells
+
+
+CHECKS_NOTE = ("the paired difference from English (Newcombe 95% interval) apart on the questions whose translated "
+               "question and options passed every check and on those with a flagged string: a drop as deep on the "
+               "clean questions is not the defects the checks catch")
+
+
+def markdown(pairs: list[dict], tags: list[dict], chart_file: str = "translators.svg",
+             checks: dict | None = None) -> list[str]:
     out = []
+    if checks:
+        out += ["", "## The drop where the translation checks passed and where they flagged (points)", "",
+                CHECKS_NOTE[0].upper() + CHECKS_NOTE[1:] + ".", ""]
+        out += md_table(["Model", "Language", "clean n", "clean vs English", "flagged n", "flagged vs English"],
+                        [[md_code(model), md_code(lang)] + [c for n, drop, _ in _check_cells(groups) for c in (f"{n:,}", drop)]
+                         for (model, _, lang), groups in checks.items()])
     if pairs:
         out += ["", "## Translation sensitivity (same ids, %, paired 95% intervals)", "",
                 f"![Two translations of each language]({chart_file})", ""]
@@ -98,12 +134,21 @@ def markdown(pairs: list[dict], tags: list[dict], chart_file: str = "translators
     return out
 
 
-def html(pairs: list[dict], tags: list[dict], chart_svg: bytes | None) -> str:
+def html(pairs: list[dict], tags: list[dict], chart_svg: bytes | None, checks: dict | None = None) -> str:
     import base64
 
     from .html import table, td_num, td_text, th
 
     parts = []
+    if checks:
+        header = [th("Model"), th("Language"), th("clean n", "number"), th("clean vs en (pts)", "number"),
+                  th("flagged n", "number"), th("flagged vs en (pts)", "number")]
+        rows = ["".join([td_text(model), td_text(lang)]
+                        + [td for n, drop, diff in _check_cells(groups)
+                           for td in (td_num(n, f"{n:,}"), td_num(diff, drop))])
+                for (model, _, lang), groups in checks.items()]
+        parts += ["<h2>The drop where the translation checks passed and where they flagged</h2>",
+                  table("by-checks", header, rows, escape(CHECKS_NOTE))]
     if pairs:
         header = [th("Model"), th("Language"), th("A"), th("B"), th("n", "number"), th("English %", "number"),
                   th("A %", "number"), th("B %", "number"), th("A - B (pts)", "number"), th("A - en", "number"),

@@ -288,6 +288,11 @@ def _question_level(pairs: list[tuple[Question, Question]], flags: dict[str, lis
 _QUESTION_CHECKS = {"identical_options", "repeated_question"}
 
 
+def flagged_questions(pairs: list[tuple[Question, Question]], target: Language) -> set[str]:
+    """The ids of the questions with at least one string (question or option) that a check flagged."""
+    return {k.rsplit(":", 1)[0] for keys in flagged_strings(pairs, target).values() for k in keys}
+
+
 def check_language(pairs: list[tuple[Question, Question]], target: Language) -> dict:
     """Figures per check for one language's translated questions, and the checks over their thresholds."""
     flags = flagged_strings(pairs, target)

@@ -15,7 +15,7 @@ from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.evaluate.stage import run_evaluate
 from mmlu_ml.core.paths import predictions_file, translations_dir
 from mmlu_ml.core.records import Question, read_jsonl, write_json, write_jsonl
-from mmlu_ml.evaluate.scores import CATEGORY_COLUMNS, PAIRED_COLUMNS, SCORE_COLUMNS
+from mmlu_ml.evaluate.scores import CATEGORY_COLUMNS, CHECK_COLUMNS, PAIRED_COLUMNS, SCORE_COLUMNS, add_effort
 
 SUBJECTS = ["astronomy", "virology"]
 
@@ -96,6 +96,44 @@ def test_oracle_scores_100_percent_in_english_and_translation(tmp_path, tiny_sou
     # the German prompts were built from the translation: its instruction line and its shots
     asked = models.OracleModel.asked
     assert any(s.startswith("[de] astronomy test question 0?\nA) [de] a0") for s in asked)
+
+
+def test_the_drop_is_split_between_questions_the_checks_passed_and_flagged(tmp_path, tiny_source):
+    # questions 1 and 2 of each subject come back with four identical options (a defect the translate stage's
+    # checks flag); the model answers all of English and only the sound German questions right
+    folder = write_translation(tmp_path / "out", tiny_source, "de")
+    test = [Question.from_json(r) for r in read_jsonl(folder / "test.jsonl")]
+    bad = {q.id for q in test if q.index in (1, 2)}
+    # German texts that do not hold the English ones, so the oracle tells the two apart
+    test = [Question(q.subject, q.split, q.index, f"[de] Frage {q.subject} {q.index}?",
+                     ("[de] gleich",) * 4 if q.id in bad else q.choices, q.answer, "de") for q in test]
+    write_jsonl(folder / "test.jsonl", [q.to_json() for q in test])
+    wrong = {"A": "B", "B": "C", "C": "D", "D": "A"}
+    table = {e.question: e.answer for e in mmlu.load(str(tiny_source), SUBJECTS, ["test"]).questions}
+    table.update({q.question: wrong[q.answer] if q.id in bad else q.answer for q in test})
+    spec = tmp_path / "answers.json"
+    spec.write_text(json.dumps(table), encoding="utf-8")
+    run(tmp_path, tiny_source, f"oracle:{spec}", languages="en,de")
+    rows = {r["questions"]: r for r in read_csv(tmp_path / "out" / "paired_by_checks.csv")}
+    assert list(next(iter(rows.values()))) == list(CHECK_COLUMNS) and set(rows) == {"clean", "flagged"}
+    clean, flagged = rows["clean"], rows["flagged"]
+    assert (clean["language"], clean["n_paired"], float(clean["diff"])) == ("de", "4", 0.0)
+    assert (flagged["n_paired"], float(flagged["accuracy_lang"]), float(flagged["accuracy_en"])) == ("4", 0.0, 1.0)
+    assert float(flagged["diff"]) == -1.0 and float(flagged["diff_high"]) < 0
+    paired = read_csv(tmp_path / "out" / "paired.csv")[0]  # the whole language: the two halves together
+    assert paired["n_paired"] == "8" and float(paired["diff"]) == -0.5
+    from mmlu_ml.report.stage import run_report
+    run_report(tmp_path / "out", screenshot=False)
+    md = (tmp_path / "out" / "report" / "leaderboard.md").read_text(encoding="utf-8")
+    drop = "{:+.1f} ({:+.1f}, {:+.1f})".format(*(100 * float(flagged[k]) for k in ("diff", "diff_low", "diff_high")))
+    assert "| `oracle` | `de` | 4 | +0.0 (" in md and f"| 4 | {drop} |" in md
+    assert 'id="by-checks"' in (tmp_path / "out" / "report" / "leaderboard.html").read_text(encoding="utf-8")
+    # a sound translation afterwards: its flagged half is written empty, not left over from the defective one
+    write_translation(tmp_path / "out", tiny_source, "de")
+    run(tmp_path, tiny_source, f"oracle:{answers_file(tmp_path, tiny_source, ('en', 'de'))}", languages="en,de",
+        out=str(tmp_path / "out"))
+    rows = {r["questions"]: r for r in read_csv(tmp_path / "out" / "paired_by_checks.csv")}
+    assert rows["clean"]["n_paired"] == "8" and rows["flagged"]["n_paired"] == "0" and rows["flagged"]["diff"] == ""
 
 
 def test_constant_model_scores_exactly_the_share_of_its_letter(tmp_path, mmlu_dir):
@@ -241,6 +279,18 @@ def test_manifest_adds_up_the_effort_of_a_language_scored_in_pieces(tmp_path, ti
     assert effort() == second
     run(tmp_path, tiny_source, f"oracle:{spec}", limit=3, shots=2)  # another configuration starts again
     assert effort()["answered"] == 6 and effort()["runs"] == 1
+
+
+def test_a_run_that_scores_nothing_leaves_the_recorded_effort_as_it_was():
+    idle = {"duration_s": 0.01, "answered": 0}
+    # scored before the manifest recorded effort: a rerun that finds every prediction does not invent one
+    assert add_effort({"config_key": "k"}, "k", idle) is None
+    done = {"duration_s": 5.0, "answered": 3, "runs": 1}
+    assert add_effort({"config_key": "k", "effort": done}, "k", idle) == done
+    # another configuration starts again from this run, idle or not
+    assert add_effort({"config_key": "old", "effort": done}, "k", idle) == {"duration_s": 0.01, "answered": 0,
+                                                                            "runs": 1}
+    assert add_effort(None, "k", {"duration_s": 2.0, "answered": 2}) == {"duration_s": 2.0, "answered": 2, "runs": 1}
 
 
 def test_scores_csv_keeps_rows_of_other_models(tmp_path, tiny_source):

@@ -5,6 +5,7 @@ published figures fails here until the board is regenerated (`STEP=report bash b
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 
@@ -33,6 +34,19 @@ def test_every_published_score_is_the_documented_slice():
     assert translators == {"local"}
     paired = pd.read_csv(PUBLISHED / "paired.csv")
     assert len(paired) == (scores["language"] != "en").sum() and (paired["n_paired"] == 285).all()
+
+
+def test_the_split_by_translation_checks_covers_the_board_and_agrees_with_the_manifests():
+    """Each (model, translated language) has its clean and flagged rows, 285 questions between them, and the
+    flagged ones are as many as the translate stage's own checks counted when it wrote the language."""
+    split = pd.read_csv(PUBLISHED / "paired_by_checks.csv")
+    assert set(split["questions"]) == {"clean", "flagged"}
+    for (model, lang), rows in split.groupby(["model", "language"]):
+        assert rows["n_paired"].sum() == 285 and len(rows) == 2, (model, lang)
+        manifest = json.loads((PUBLISHED / "translations" / "local" / lang / "test.manifest.json").read_text())
+        flagged = rows.loc[rows["questions"] == "flagged", "n_paired"].item()
+        assert flagged == manifest["checks"]["flagged"]["questions"], (model, lang)
+    assert len(split) == 2 * len(MODELS) * (len(LANGUAGES) - 1)
 
 
 def test_the_readme_table_is_the_board():
