@@ -1,4 +1,5 @@
-"""From predictions to the result tables: scores.csv, scores_by_category.csv, paired.csv, and the manifest.
+"""From predictions to the result tables: scores.csv, scores_by_category.csv, paired.csv,
+paired_by_checks.csv, and the manifest.
 
 Tables are upserted: a run replaces its own (model, protocol, language[, category]) rows and keeps every other
 row, so models and languages scored at different times sit in one file. Writes are atomic.

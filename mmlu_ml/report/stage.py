@@ -19,7 +19,8 @@ from . import data as report_data, html as report_html, leaderboard, quality as 
 from ..core.errors import MmluMlError
 from ..core.records import read_json_dict, same_but, write_atomic, write_json
 
-INPUTS = ("scores.csv", "scores_by_category.csv", "paired.csv", "translators.csv", "scores_by_tag.csv")
+INPUTS = ("scores.csv", "scores_by_category.csv", "paired.csv", "paired_by_checks.csv", "translators.csv",
+          "scores_by_tag.csv")
 
 
 def write_bytes(path: Path, data: bytes) -> None:

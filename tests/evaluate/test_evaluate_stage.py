@@ -128,6 +128,8 @@ def test_the_drop_is_split_between_questions_the_checks_passed_and_flagged(tmp_p
     drop = "{:+.1f} ({:+.1f}, {:+.1f})".format(*(100 * float(flagged[k]) for k in ("diff", "diff_low", "diff_high")))
     assert "| `oracle` | `de` | 4 | +0.0 (" in md and f"| 4 | {drop} |" in md
     assert 'id="by-checks"' in (tmp_path / "out" / "report" / "leaderboard.html").read_text(encoding="utf-8")
+    report = json.loads((tmp_path / "out" / "report" / "report.manifest.json").read_text(encoding="utf-8"))
+    assert "paired_by_checks.csv" in report["inputs"]  # the report names every file it was drawn from
     # a sound translation afterwards: its flagged half is written empty, not left over from the defective one
     write_translation(tmp_path / "out", tiny_source, "de")
     run(tmp_path, tiny_source, f"oracle:{answers_file(tmp_path, tiny_source, ('en', 'de'))}", languages="en,de",
