@@ -113,7 +113,8 @@ def markdown(pairs: list[dict], tags: list[dict], chart_file: str = "translators
         out += ["", "## The drop where the translation checks passed and where they flagged (points)", "",
                 CHECKS_NOTE[0].upper() + CHECKS_NOTE[1:] + ".", ""]
         out += md_table(["Model", "Language", "clean n", "clean vs English", "flagged n", "flagged vs English"],
-                        [[md_code(model), md_code(lang)] + [c for n, drop, _ in _check_cells(groups) for c in (f"{n:,}", drop)]
+                        [[md_code(model), md_code(lang)]
+                         + [c for n, drop, _ in _check_cells(groups) for c in (f"{n:,}", drop)]
                          for (model, _, lang), groups in checks.items()])
     if pairs:
         out += ["", "## Translation sensitivity (same ids, %, paired 95% intervals)", "",

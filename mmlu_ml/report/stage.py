@@ -70,12 +70,14 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
         pair_fig = sensitivity.draw(pairs)
         rendered.update({"translators.png": chart.render(pair_fig, "png"),
                          "translators.svg": chart.render(pair_fig, "svg")})
-    markdown = leaderboard.to_markdown(board).rstrip("\n").split("\n") + sensitivity.markdown(pairs, tags, checks=checks)
+    markdown = (leaderboard.to_markdown(board).rstrip("\n").split("\n")
+                + sensitivity.markdown(pairs, tags, checks=checks))
     texts = {
         "leaderboard.md": "\n".join(markdown) + "\n",
         "leaderboard.csv": leaderboard.to_csv(board),
-        "leaderboard.html": report_html.to_html(board, rendered["accuracy_by_language.svg"], str(out),
-                                                sensitivity.html(pairs, tags, rendered.get("translators.svg"), checks)),
+        "leaderboard.html": report_html.to_html(
+            board, rendered["accuracy_by_language.svg"], str(out),
+            sensitivity.html(pairs, tags, rendered.get("translators.svg"), checks)),
         "translation_quality.md": report_quality.to_markdown(results),
     }
     folder = out / "report"
