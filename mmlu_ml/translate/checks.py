@@ -288,9 +288,14 @@ def _question_level(pairs: list[tuple[Question, Question]], flags: dict[str, lis
 _QUESTION_CHECKS = {"identical_options", "repeated_question"}
 
 
+def _question_ids(keys) -> set[str]:
+    """The questions of string keys (`<id>:<field>`)."""
+    return {k.rsplit(":", 1)[0] for k in keys}
+
+
 def flagged_questions(pairs: list[tuple[Question, Question]], target: Language) -> set[str]:
     """The ids of the questions with at least one string (question or option) that a check flagged."""
-    return {k.rsplit(":", 1)[0] for keys in flagged_strings(pairs, target).values() for k in keys}
+    return _question_ids(k for keys in flagged_strings(pairs, target).values() for k in keys)
 
 
 def check_language(pairs: list[tuple[Question, Question]], target: Language) -> dict:
@@ -306,7 +311,7 @@ def check_language(pairs: list[tuple[Question, Question]], target: Language) -> 
     for name, threshold in THRESHOLDS.items():
         keys = flags.get(name, [])
         if name in _QUESTION_CHECKS:
-            keys = sorted({k.rsplit(":", 1)[0] for k in keys})
+            keys = sorted(_question_ids(keys))
         denominator = n_questions if name in _QUESTION_CHECKS else (n_spans if name == "spans_lost" else n_strings)
         share = len(keys) / denominator if denominator else 0.0
         out[name] = {"share": round(share, 4), "count": len(keys), "threshold": threshold, "ids": keys[:MAX_IDS]}
@@ -315,6 +320,6 @@ def check_language(pairs: list[tuple[Question, Question]], target: Language) -> 
     # what a reader of a score needs in one figure: the share of strings (and questions) any check flagged
     keys = {k for found in flags.values() for k in found}
     out["flagged"] = {"share": round(len(keys) / n_strings, 4) if n_strings else 0.0, "count": len(keys),
-                      "questions": len({k.rsplit(":", 1)[0] for k in keys})}
+                      "questions": len(_question_ids(keys))}
     out["failed"] = failed
     return out
