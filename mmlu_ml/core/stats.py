@@ -1,12 +1,24 @@
-"""Intervals for accuracies: Wilson for one proportion, Newcombe's hybrid score interval for a paired difference.
+"""Intervals for accuracies: Wilson for one proportion, Newcombe's square-and-add interval for a paired
+difference, their post-stratified forms for an estimate of a whole split from a sample of it, Holm's adjustment
+for a family of claims, and a bootstrap over clusters.
 
 Wilson rather than the normal approximation because small slices (--limit 5, one subject) are common and the
 normal interval leaves [0, 1] and collapses at 0% or 100%.
+
+Post-stratified by subject: MMLU's subjects differ in size (professional_law holds 1,534 of the 14,042 test
+questions, several hold 100), so a sample with the same number of questions a subject estimates a subject-equal
+average, not the split's accuracy. Each scored question of subject h weighs W_h / n_h (W_h = N_h / N, the
+subject's share of the split's questions among the subjects sampled), which makes the estimate unbiased for the
+split's micro accuracy; its interval is Wilson's (Newcombe's for a difference) on Kish's effective sample size
+n_eff = (sum w)^2 / sum w^2, the sample size the unequal weights are worth. With every question scored the
+weights are equal, n_eff = n, and both are the ordinary figures. No finite-population correction: that keeps
+the interval conservative, and equal to the ordinary one on a full split.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Iterable, Mapping
 
 Z95 = 1.959963984540054
@@ -39,10 +51,7 @@ def macro_average(per_group: Mapping[str, tuple[int, int]]) -> float:
 
 
 def paired_difference(pairs: Iterable[tuple[bool, bool]], z: float = Z95) -> tuple[int, float, float, float]:
-    """(n, diff, low, high) for accuracy(first) - accuracy(second) over the same items.
-
-    Newcombe (1998), hybrid score interval: Wilson intervals of both marginals combined with the phi correlation
-    of the 2x2 table, so agreement between the two sides narrows the interval; it stays inside [-1, 1]."""
+    """(n, diff, low, high) for accuracy(first) - accuracy(second) over the same items (`paired_counts`)."""
     a = b = c = d = 0  # both right, only first, only second, both wrong
     for first, second in pairs:
         if first and second:
@@ -53,15 +62,27 @@ def paired_difference(pairs: Iterable[tuple[bool, bool]], z: float = Z95) -> tup
             c += 1
         else:
             d += 1
+    n, diff, low, high = paired_counts(a, b, c, d, z)
+    return int(n), diff, low, high
+
+
+def paired_counts(a: float, b: float, c: float, d: float, z: float = Z95) -> tuple[float, float, float, float]:
+    """(n, diff, low, high) from a paired 2x2 table: both right, only first, only second, both wrong (counts may
+    be effective, not whole).
+
+    Newcombe (1998), method 10: the square-and-add interval built from both marginals' Wilson intervals and the
+    phi correlation of the table, so agreement between the two sides narrows it; it stays inside [-1, 1]. Phi
+    takes Newcombe's continuity correction (as in his method 11, which also corrects the Wilson limits; these
+    are not corrected)."""
     n = a + b + c + d
-    if n == 0:
+    if n <= 0:
         return 0, float("nan"), -1.0, 1.0
     p1, p2 = (a + b) / n, (a + c) / n
     l1, u1 = wilson(a + b, n, z)
     l2, u2 = wilson(a + c, n, z)
     denom = math.sqrt((a + b) * (c + d) * (a + c) * (b + d))
-    # phi with Newcombe's continuity correction (his method 11): without it a table with no discordant pairs
-    # has phi = 1 and a zero-width interval, claiming certainty that 40 items cannot give
+    # without the correction a table with no discordant pairs has phi = 1 and a zero-width interval, claiming
+    # certainty that 40 items cannot give
     concordance = a * d - b * c
     if concordance > 0:
         concordance = max(concordance - n / 2, 0.0)
@@ -70,3 +91,76 @@ def paired_difference(pairs: Iterable[tuple[bool, bool]], z: float = Z95) -> tup
     low_gap = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     high_gap = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     return n, diff, max(-1.0, diff - low_gap), min(1.0, diff + high_gap)
+
+
+def stratum_weights(counts: Mapping[str, int], sizes: Mapping[str, int]) -> tuple[dict[str, float], float]:
+    """Each sampled stratum's weight per item (W_h / n_h, the W_h summing to 1 over the strata sampled) and
+    Kish's effective sample size of those weights."""
+    covered = {h: n for h, n in counts.items() if n > 0}
+    total = sum(sizes[h] for h in covered)
+    if not covered or total <= 0:
+        return {}, 0.0
+    weights = {h: sizes[h] / total / n for h, n in covered.items()}
+    return weights, 1.0 / sum(n * weights[h] ** 2 for h, n in covered.items())  # (sum w)^2 = 1
+
+
+def weighted_accuracy(items: Iterable[tuple[str, bool]], sizes: Mapping[str, int],
+                      z: float = Z95) -> tuple[float, float, float, float]:
+    """(estimate, low, high, n_eff) of the split's micro accuracy from (stratum, correct) items; `sizes`: each
+    stratum's questions in the split."""
+    items = list(items)
+    weights, n_eff = stratum_weights(Counter(h for h, _ in items), sizes)
+    if not weights:
+        return float("nan"), 0.0, 1.0, 0.0
+    p = sum(weights[h] for h, right in items if right)
+    low, high = wilson(min(p * n_eff, n_eff), n_eff, z)
+    return p, low, high, n_eff
+
+
+def weighted_paired(items: Iterable[tuple[str, bool, bool]], sizes: Mapping[str, int],
+                    z: float = Z95) -> tuple[float, float, float, float]:
+    """(n_eff, diff, low, high) of the split's paired difference from (stratum, first right, second right) items:
+    the post-stratified 2x2 table at its effective size, through `paired_counts`."""
+    items = list(items)
+    weights, n_eff = stratum_weights(Counter(h for h, _, _ in items), sizes)
+    if not weights:
+        return 0.0, float("nan"), -1.0, 1.0
+    a = b = c = d = 0.0  # both right, only first, only second, both wrong: shares of n_eff
+    for h, first, second in items:
+        w = weights[h] * n_eff
+        if first and second:
+            a += w
+        elif first:
+            b += w
+        elif second:
+            c += w
+        else:
+            d += w
+    return paired_counts(a, b, c, d, z)
+
+
+def p_value(interval_at) -> float:
+    """The two-sided p-value of "the difference is 0" that matches an interval: the level at which
+    `interval_at(z) -> (low, high)` just reaches 0 (found by bisection on z), so a test and its interval never
+    disagree. 1.0 when even the narrowest interval holds 0."""
+    low, high = interval_at(1e-9)
+    if low <= 0.0 <= high:
+        return 1.0
+    lo, hi = 1e-9, 40.0
+    if not interval_at(hi)[0] <= 0.0 <= interval_at(hi)[1]:
+        return 0.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        low, high = interval_at(mid)
+        lo, hi = (lo, mid) if low <= 0.0 <= high else (mid, hi)
+    return math.erfc(hi / math.sqrt(2))
+
+
+def holm(p_values: Mapping[str, float]) -> dict[str, float]:
+    """Holm's step-down adjusted p-values for a family of tests (family-wise error held at the level)."""
+    order = sorted(p_values, key=lambda k: p_values[k])
+    m, running, out = len(order), 0.0, {}
+    for rank, key in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[key]))
+        out[key] = running
+    return out

@@ -49,3 +49,9 @@ SPLITS = ("dev", "val", "test")
 def pretty(subject: str) -> str:
     """`high_school_us_history` -> `high school us history`, the form prompts use."""
     return subject.replace("_", " ")
+
+
+def name(subject: str) -> str:
+    """`us_foreign_policy` -> `US foreign policy`: the subject's name as a translator should read it alone
+    (`pretty`'s lower-case "us" reads as the pronoun: German "unsere Außenpolitik")."""
+    return " ".join("US" if word == "us" else word for word in pretty(subject).split())

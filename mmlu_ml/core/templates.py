@@ -13,3 +13,16 @@ COT = "Answer the following multiple-choice question about {subject}. Think step
 
 # lm-evaluation-harness's MMLU instruction (protocol mmlu5, always English).
 MMLU5 = "The following are multiple choice questions (with answers) about {subject}."
+
+# The lines above with the subject left out, for a translated line that fails its checks (a line that names
+# another subject, loops or stays English): the frame is translated once per language and the subject's name
+# apart, and the line is put together as "<head>: <subject>[. <tail>]" (mmlu_ml.translate.instructions).
+# A colon before the name keeps every language's grammar out of the join (no case to inflect).
+FRAMES = {
+    "gopher": ("A highly knowledgeable and intelligent artificial intelligence model answers multiple-choice "
+               "questions on the following subject", ""),
+    "cot": ("Answer the following multiple-choice question on the following subject",
+            "Think step by step before giving the answer."),
+}
+# The kinds of translated line and the template each is made from; the evaluate stage picks one per protocol.
+KINDS = {"gopher": GOPHER, "cot": COT}

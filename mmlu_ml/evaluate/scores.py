@@ -15,13 +15,21 @@ import pandas as pd
 from ..core import stats
 from ..core.records import Question, read_json_dict, read_jsonl, same_but, write_atomic, write_json
 
+# accuracy, ci_low, ci_high: the sample's (every scored question counts once; Wilson). macro_accuracy: the mean
+# of the subjects' accuracies (subject-equal). weighted_*: the estimate of the whole split's micro accuracy,
+# post-stratified by subject, the figure to set beside published full-test numbers (core/stats.py), with
+# n_effective, the sample size its weights are worth.
 SCORE_COLUMNS = ("model", "protocol", "language", "n", "correct", "unparsed", "errors", "accuracy", "ci_low",
-                 "ci_high", "macro_accuracy", "shots", "translator", "model_fingerprint", "questions_total",
+                 "ci_high", "macro_accuracy", "weighted_accuracy", "weighted_ci_low", "weighted_ci_high",
+                 "n_effective", "shots", "translator", "model_fingerprint", "questions_total",
                  "limit", "tool_version", "signature")
-CATEGORY_COLUMNS = ("model", "protocol", "language", "category", "n", "correct", "accuracy", "ci_low", "ci_high")
+CATEGORY_COLUMNS = ("model", "protocol", "language", "category", "n", "correct", "accuracy", "ci_low", "ci_high",
+                    "weighted_accuracy", "weighted_ci_low", "weighted_ci_high")
+# diff*: on the sample (Newcombe); weighted_diff*: the whole split's, post-stratified, and weighted_p the p-value
+# of "no difference" matching that interval (the report adjusts it within a family: Holm)
 PAIRED_COLUMNS = ("model", "protocol", "language", "n_paired", "accuracy_lang", "accuracy_en", "diff", "diff_low",
-                  "diff_high")
-CHECK_COLUMNS = ("model", "protocol", "language", "questions", *PAIRED_COLUMNS[3:])
+                  "diff_high", "weighted_diff", "weighted_diff_low", "weighted_diff_high", "weighted_p")
+CHECK_COLUMNS = ("model", "protocol", "language", "questions", *PAIRED_COLUMNS[3:9])
 TRANSLATOR_COLUMNS = ("model", "protocol", "language", "translator_a", "translator_b", "n", "n_a", "n_b",
                       "accuracy_en", "en_low", "en_high", "accuracy_a", "a_low", "a_high", "accuracy_b", "b_low",
                       "b_high", "diff_a_b", "diff_a_b_low", "diff_a_b_high", "diff_a_en", "diff_a_en_low",
@@ -37,9 +45,10 @@ def latest_rows(path: Path, config_key: str) -> dict[str, dict]:
     return {row["id"]: row for row in read_jsonl(path) if row.get("config_key") == config_key}
 
 
-def summarize(questions: Sequence[Question], rows: dict[str, dict]) -> dict:
+def summarize(questions: Sequence[Question], rows: dict[str, dict], sizes: dict[str, int]) -> dict:
     """Counts over the selected questions. An error (the model could not be asked) is left out of n; an unparsed
-    answer is in n, not correct, and counted in its own column."""
+    answer is in n, not correct, and counted in its own column. `sizes`: each subject's questions in the split,
+    for the post-stratified estimate of the whole split (overall, and within each category)."""
     found = [(q, rows[q.id]) for q in questions if q.id in rows]
     table = pd.DataFrame({"subject": [q.subject for q, _ in found], "category": [q.category for q, _ in found],
                           "error": [bool(r.get("error")) for _, r in found],
@@ -53,22 +62,37 @@ def summarize(questions: Sequence[Question], rows: dict[str, dict]) -> dict:
         groups = scored.groupby(column, sort=False)["correct"].agg(["sum", "size"])
         return {k: (int(v["sum"]), int(v["size"])) for k, v in groups.iterrows()}
 
+    items = list(zip(scored["subject"], scored["correct"]))
+    weighted, w_low, w_high, n_eff = stats.weighted_accuracy(items, sizes)
+    categories = {c: (k, size, stats.weighted_accuracy([i for i, cat in zip(items, scored["category"]) if cat == c],
+                                                       sizes)[:3]) for c, (k, size) in per("category").items()}
     return {"n": n, "correct": correct, "unparsed": int(scored["unparsed"].sum()), "errors": int(table["error"].sum()),
             "accuracy": stats.accuracy(correct, n), "ci_low": low, "ci_high": high,
-            "macro_accuracy": stats.macro_average(per("subject")), "categories": per("category")}
+            "macro_accuracy": stats.macro_average(per("subject")), "weighted_accuracy": weighted,
+            "weighted_ci_low": w_low, "weighted_ci_high": w_high, "n_effective": round(n_eff, 1),
+            "categories": categories}
 
 
-def paired(questions: Sequence[Question], rows: dict[str, dict], english: dict[str, dict]) -> dict:
-    """Language minus English over the ids both scored without error: accuracies, difference, 95% interval."""
-    pairs = []
+def paired(questions: Sequence[Question], rows: dict[str, dict], english: dict[str, dict],
+           sizes: dict[str, int] | None = None) -> dict:
+    """Language minus English over the ids both scored without error: accuracies, difference, 95% interval; with
+    `sizes` (each subject's questions in the split), the whole split's post-stratified difference too."""
+    pairs, items = [], []
     for q in questions:
         a, b = rows.get(q.id), english.get(q.id)
         if a and b and not a.get("error") and not b.get("error"):
             pairs.append((bool(a["correct"]), bool(b["correct"])))
+            items.append((q.subject, *pairs[-1]))
     n, diff, low, high = stats.paired_difference(pairs)
-    return {"n_paired": n, "accuracy_lang": stats.accuracy(sum(a for a, _ in pairs), n),
-            "accuracy_en": stats.accuracy(sum(b for _, b in pairs), n), "diff": diff, "diff_low": low,
-            "diff_high": high}
+    out = {"n_paired": n, "accuracy_lang": stats.accuracy(sum(a for a, _ in pairs), n),
+           "accuracy_en": stats.accuracy(sum(b for _, b in pairs), n), "diff": diff, "diff_low": low,
+           "diff_high": high}
+    if sizes is not None:
+        _, w_diff, w_low, w_high = stats.weighted_paired(items, sizes)
+        p = stats.p_value(lambda z: stats.weighted_paired(items, sizes, z)[2:]) if items else float("nan")
+        out.update({"weighted_diff": w_diff, "weighted_diff_low": w_low, "weighted_diff_high": w_high,
+                    "weighted_p": p})
+    return out
 
 
 def paired_by_checks(questions: Sequence[Question], rows: dict[str, dict], english: dict[str, dict],
@@ -80,7 +104,7 @@ def paired_by_checks(questions: Sequence[Question], rows: dict[str, dict], engli
                           ("flagged", [q for q in questions if q.id in flagged])):
         row = paired(subset, rows, english)
         if not row["n_paired"]:  # written empty all the same, so no row of an earlier translation outlives it
-            row = {**row, **{c: None for c in PAIRED_COLUMNS[4:]}}
+            row = {**row, **{c: None for c in CHECK_COLUMNS[5:]}}
         out.append({"questions": group, **row})
     return out
 
@@ -149,12 +173,14 @@ def upsert_csv(path: Path, columns: Sequence[str], new_rows: Iterable[dict], key
     write_atomic(path, table.drop(columns="_place").to_csv(index=False, lineterminator="\n"))
 
 
-def category_rows(base: dict, categories: dict[str, tuple[int, int]]) -> list[dict]:
+def category_rows(base: dict, categories: dict[str, tuple]) -> list[dict]:
+    """category -> (correct, n, (weighted estimate, low, high)), as `summarize` gives them."""
     out = []
-    for category, (correct, n) in sorted(categories.items()):
+    for category, (correct, n, (weighted, w_low, w_high)) in sorted(categories.items()):
         low, high = stats.wilson(correct, n)
         out.append({**base, "category": category, "n": n, "correct": correct,
-                    "accuracy": stats.accuracy(correct, n), "ci_low": low, "ci_high": high})
+                    "accuracy": stats.accuracy(correct, n), "ci_low": low, "ci_high": high,
+                    "weighted_accuracy": weighted, "weighted_ci_low": w_low, "weighted_ci_high": w_high})
     return out
 
 

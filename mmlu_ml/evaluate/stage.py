@@ -9,10 +9,12 @@ Model answers also go to a response cache keyed on the exact prompt and the mode
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
 from datetime import datetime, timezone
+from collections import Counter
 from itertools import groupby
 from pathlib import Path
 from typing import Protocol as TypingProtocol, Sequence
@@ -56,6 +58,11 @@ def load_model(spec: str, cache_dir: Path, base_url: str | None = None, concurre
 def config_key(fingerprint: dict, protocol: protocols.Protocol, language: str, translator: dict | str | None) -> str:
     """Everything that changes a prediction: model, protocol settings, language, translation."""
     return key_of(fingerprint, protocol.settings(), language, translator or "source")[:16]
+
+
+def prefix_digest(prefix: str) -> str:
+    """What a prediction row keeps of the prompt's shared start (instruction line and shots)."""
+    return hashlib.sha256(prefix.encode("utf-8")).hexdigest()[:12]
 
 
 def _scrub(text: str) -> str:
@@ -132,19 +139,26 @@ def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp:
             click.echo(f"note: {path}: dropped {len(everything) - len(mine) - len(others)} predictions of an "
                        "earlier configuration (their answers stay in the response cache)", err=True)
         rows = {r["id"]: r for r in mine}  # the last row of an id wins: a retried error is superseded
-    todo = [q for q in inp.questions if q.id not in rows or rows[q.id].get("error")]
-    done = [rows[q.id] for q in inp.questions if q.id in rows and not rows[q.id].get("error")]
+    prefixes = {subject: protocol.prefix(subject, inp.language, inp.shots.get(subject, []), inp.instructions)
+                for subject in dict.fromkeys(q.subject for q in inp.questions)}
+    digests = {subject: prefix_digest(prefix) for subject, prefix in prefixes.items()}
+    # a row is kept only if its prompt began as this one does: a changed instruction line or shot rescores
+    # that subject (a row written before rows carried the digest is scored again; the response cache keeps it cheap)
+    kept = {q.id for q in inp.questions if q.id in rows and not rows[q.id].get("error")
+            and rows[q.id].get("prefix") == digests[q.subject]}
+    todo = [q for q in inp.questions if q.id not in kept]
+    done = [rows[q.id] for q in inp.questions if q.id in kept]
     right, seen = sum(bool(r["correct"]) for r in done), len(done)
     with Appender(path) as app, tqdm(total=len(inp.questions), initial=len(done), desc=f"{model.name} {code}",
                                      unit="q", file=sys.stderr, dynamic_ncols=True) as bar:
         for subject, group in groupby(todo, key=lambda q: q.subject):
             group = list(group)
-            prefix = protocol.prefix(subject, inp.language, inp.shots.get(subject, []), inp.instructions)
+            prefix = prefixes[subject]
             for start in range(0, len(group), chunk):
                 part = group[start:start + chunk]
                 answers = _ask(model, fp, protocol, prefix, [protocol.suffix(q, inp.language) for q in part], cache)
                 for q, answer in zip(part, answers):
-                    row = _row(q, gold[q.id], answer, protocol, inp, key)
+                    row = _row(q, gold[q.id], answer, protocol, inp, key) | {"prefix": digests[subject]}
                     app.append(row)
                     rows[q.id] = row
                     if not row["error"]:
@@ -215,6 +229,7 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
     fingerprint = key_of(fp)[:12]
     score_rows, by_category, by_tag, paired_rows, check_rows, per_language = [], [], [], [], [], {}
     source = {q.id: q for q in scored_all}  # the English of each question, for the translation checks
+    sizes = dict(Counter(q.subject for q in scored_all))  # the split's subjects, for the whole split's estimates
     english = next(((key, rows) for inp, key, rows in results if inp.language.code == "en"), None)
     if english is None:  # pair with English predictions made by an earlier run of the same configuration
         key = config_key(fp, proto, "en", None)
@@ -228,7 +243,7 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
                                                         "files": inp.files, "questions": len(inp.questions)}
             continue
         primary.add(code)
-        s = scores.summarize(inp.questions, rows)
+        s = scores.summarize(inp.questions, rows, sizes)
         label = _translator_label(inp.translator, inp.translator_fingerprint)
         signature = (f"protocol:{proto.name}|shots:{proto.shots}|translator:{label}|model:{mdl.name}@{short}"
                      f"|n:{s['n']}/{len(scored_all)}|v:{__version__}")
@@ -239,7 +254,7 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
         by_category += scores.category_rows(base, s["categories"])
         by_tag += scores.tag_rows(base, inp.questions, rows, inp.tags)
         if code != "en" and english[1]:
-            paired_rows.append({**base, **scores.paired(inp.questions, rows, english[1])})
+            paired_rows.append({**base, **scores.paired(inp.questions, rows, english[1], sizes)})
             flagged = flagged_questions([(source[q.id], q) for q in inp.questions if q.id in source], inp.language)
             check_rows += [{**base, **r} for r in scores.paired_by_checks(inp.questions, rows, english[1], flagged)]
         per_language[code] = {"config_key": key, "translator": inp.translator,
@@ -252,7 +267,8 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
             del per_language[code]["effort"]
         click.echo(f"{code:<6} accuracy {s['accuracy']:6.1%}  95% CI [{s['ci_low']:.1%}, {s['ci_high']:.1%}]  "
                    f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
-                   f"macro {s['macro_accuracy']:.1%}  {signature}")
+                   f"macro {s['macro_accuracy']:.1%}  whole split (weighted) {s['weighted_accuracy']:.1%} "
+                   f"[{s['weighted_ci_low']:.1%}, {s['weighted_ci_high']:.1%}]  {signature}")
     scores.upsert_csv(out / "scores.csv", scores.SCORE_COLUMNS, score_rows, ("model", "protocol", "language"))
     scores.upsert_csv(out / "scores_by_category.csv", scores.CATEGORY_COLUMNS, by_category,
                       ("model", "protocol", "language", "category"))

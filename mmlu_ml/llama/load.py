@@ -101,3 +101,31 @@ def chat_formatter(llm, template: str | None = None):
     eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
     bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore")
     return Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
+
+
+def machine() -> dict:
+    """What a local run's arithmetic depends on beyond the model and the settings (not in any cache key):
+    llama.cpp's build (compiled on each machine for its CPU: a digest of its CPU library) and the instruction
+    sets it uses (its system info), the CPU and the extra-buffer setting. Greedy output can differ where these
+    differ, so a translation manifest records them."""
+    import hashlib
+    import platform
+
+    import llama_cpp
+    lib = Path(llama_cpp.__file__).parent / "lib" / "libggml-cpu.so"
+    try:
+        built = hashlib.sha256(lib.read_bytes()).hexdigest()[:16]
+    except OSError:
+        built = None
+    cpu = platform.processor() or None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            fields = dict(line.split(":", 1) for line in f.read().split("\n\n", 1)[0].splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        cpu = f"{fields.get('model name')} (family {fields.get('cpu family')}, model {fields.get('model')})"
+    except OSError:
+        pass
+    return {"runtime": f"llama-cpp-python {llama_cpp.__version__}", "ggml_cpu_sha256": built,
+            "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(" |"),
+            "cpu": cpu, "arch": platform.machine(),
+            "extra_buffers": os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1"}

@@ -22,6 +22,7 @@ Checks, and why:
 
 from __future__ import annotations
 
+import difflib
 import re
 import statistics
 import unicodedata
@@ -170,19 +171,20 @@ def _strings(pairs: list[tuple[Question, Question]]):
             yield f"{src.id}:{field}", field, english, translated, src, tr
 
 
-def flagged_strings(pairs: list[tuple[Question, Question]], target: Language) -> dict[str, list[str]]:
-    """Every flagged key per check (question-level checks flag the question's `:question` key)."""
-    flags: dict[str, list[str]] = defaultdict(list)
-    is_english = target.iso == "en"
-    strings = [s for s in _strings(pairs) if not is_untranslatable(s[2])]
-    ratios = [_letters(t) / _letters(e) for _, _, e, t, _, _ in strings if _letters(e) >= 20 and t]
-    default = _RATIO.get(target.script, 1.0)
-    expected = min(max(statistics.median(ratios), default / 1.6), default * 1.6) if len(ratios) >= 20 else default
-    detect_codes = _detection_codes(target)
-    detector = None if is_english else _detector(detect_codes)
-    supported = _lingua_has(target.iso)
-    to_detect: list[tuple[str, str]] = []
-    for key, field, english, translated, src, tr in strings:
+class _Strings:
+    """The per-string checks for one target language, run string by string; language detection waits for
+    `finish`, which runs it on all the strings at once (lingua is far faster in bulk)."""
+
+    def __init__(self, target: Language, expected: float):
+        self.target, self.expected = target, expected
+        self.is_english = target.iso == "en"
+        self.detector = None if self.is_english else _detector(_detection_codes(target))
+        self.supported = _lingua_has(target.iso)
+        self.flags: dict[str, list[str]] = defaultdict(list)
+        self._detect: list[tuple[str, str]] = []
+
+    def check(self, key: str, field: str, english: str, translated: str, src=None, tr=None) -> None:
+        flags, target, expected = self.flags, self.target, self.expected
         plain_en, plain_tr = _outside_spans(english), _outside_spans(translated)
         if any(span not in translated for span in spans(english)):
             flags["spans_lost"].append(key)
@@ -194,25 +196,41 @@ def flagged_strings(pairs: list[tuple[Question, Question]], target: Language) ->
             flags["length_ratio"].append(key)
         if find_loop(translated[-LOOP_TAIL:], english) or _few_distinct(translated, english, target.script):
             flags["loops"].append(key)
-        if not is_english:
+        if not self.is_english:
             if _echoed(plain_en, plain_tr):
                 flags["echoed_english"].append(key)
             own = _without_source_words(plain_tr, plain_en)  # names and terms kept from the source say nothing
             if target.script != "Latn" and _letters(own) >= 8 and script_share(own, target.script) < 0.5:
                 flags["not_target_language"].append(key)
-            elif (detector is not None and _letters(own) >= MIN_LETTERS_DETECT
+            elif (self.detector is not None and _letters(own) >= MIN_LETTERS_DETECT
                     and _letters(plain_en) >= MIN_LETTERS_DETECT):
-                to_detect.append((key, plain_tr))
+                self._detect.append((key, plain_tr))
         if _answered(field, english, translated, src, tr, target):
             flags["answered"].append(key)
-        if not is_english and copies_example(translated, english, target):
+        if not self.is_english and copies_example(translated, english, target):
             flags["copied_example"].append(key)
-    if to_detect:
-        found = detector.detect_languages_in_parallel_of([t for _, t in to_detect])
-        for (key, _), lang in zip(to_detect, found):
-            code = lang.iso_code_639_1.name.lower() if lang is not None else None
-            if code is not None and code != target.iso and (supported or code == "en"):
-                flags["not_target_language"].append(key)
+
+    def finish(self) -> dict[str, list[str]]:
+        if self._detect:
+            found = self.detector.detect_languages_in_parallel_of([t for _, t in self._detect])
+            for (key, _), lang in zip(self._detect, found):
+                code = lang.iso_code_639_1.name.lower() if lang is not None else None
+                if code is not None and code != self.target.iso and (self.supported or code == "en"):
+                    self.flags["not_target_language"].append(key)
+            self._detect = []
+        return self.flags
+
+
+def flagged_strings(pairs: list[tuple[Question, Question]], target: Language) -> dict[str, list[str]]:
+    """Every flagged key per check (question-level checks flag the question's `:question` key)."""
+    strings = [s for s in _strings(pairs) if not is_untranslatable(s[2])]
+    ratios = [_letters(t) / _letters(e) for _, _, e, t, _, _ in strings if _letters(e) >= 20 and t]
+    default = _RATIO.get(target.script, 1.0)
+    expected = min(max(statistics.median(ratios), default / 1.6), default * 1.6) if len(ratios) >= 20 else default
+    checker = _Strings(target, expected)
+    for key, field, english, translated, src, tr in strings:
+        checker.check(key, field, english, translated, src, tr)
+    flags = checker.finish()
     _question_level(pairs, flags)
     return {name: sorted(set(keys)) for name, keys in flags.items()}
 
@@ -283,6 +301,49 @@ def _question_level(pairs: list[tuple[Question, Question]], flags: dict[str, lis
     for group in by_text.values():
         if len({" ".join(src.question.split()).casefold() for src, _ in group}) > 1:
             flags["repeated_question"] += [f"{src.id}:question" for src, _ in group]
+
+
+def names_subject(line: str, name: str, script: str) -> bool:
+    """Whether a translated instruction line names its subject, given the subject's name translated alone.
+    Each word of the name of 4 letters or more must be found in the line, most of its letters in runs of 4
+    (inflections and compounds pass: "Astronomie" in "über die Astronomie", "Hauptschulgeographie" in
+    "Hauptschule Geographie"; "Hauptschule-Geschichte" does not name geography); an acronym in capitals must
+    be a word of the line ("US" is not in "unsere"). No-space scripts are matched as one run of characters."""
+    compact = re.sub(r"[\W_]+", "", line).casefold()
+    if script in _NO_SPACES:
+        words, block = [re.sub(r"[\W_]+", "", name).casefold()], 2
+    else:
+        acronyms = [w for w in re.findall(r"[^\W\d_]+", name) if len(w) >= 2 and w.isupper()]
+        tokens = set(re.findall(r"[^\W\d_]+", line))
+        if any(a not in tokens for a in acronyms):
+            return False
+        words, block = [w.casefold() for w in re.findall(r"[^\W\d_]{4,}", name) if not w.isupper()], 4
+    for word in words:
+        if not word:
+            continue
+        matcher = difflib.SequenceMatcher(None, word, compact, autojunk=False)
+        found = sum(m.size for m in matcher.get_matching_blocks() if m.size >= block)
+        if found < 0.7 * len(word):
+            return False
+    return True
+
+
+def check_lines(lines: dict[str, tuple[str, str, str]], names: dict[str, str], target: Language) -> dict[str, list]:
+    """The checks of a string on translated instruction lines (`key -> (English, translation, subject)`), plus
+    `subject_named` against each subject's name translated alone (`names`). Returns key -> the checks it
+    fails (only lines that fail one)."""
+    checker = _Strings(target, _RATIO.get(target.script, 1.0))
+    for key, (english, translated, _) in lines.items():
+        checker.check(key, "instruction", english, translated)
+    flags = checker.finish()
+    for key, (_, translated, subject) in lines.items():
+        if subject in names and not names_subject(translated, names[subject], target.script):
+            flags["subject_named"].append(key)
+    out: dict[str, list] = defaultdict(list)
+    for check, keys in flags.items():
+        for key in dict.fromkeys(keys):
+            out[key].append(check)
+    return dict(out)
 
 
 _QUESTION_CHECKS = {"identical_options", "repeated_question"}

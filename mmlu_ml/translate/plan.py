@@ -10,12 +10,11 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..core import cache, paths, records, templates
-from . import in_context, protect
+from ..core import cache, paths, records
+from . import in_context, instructions, protect
 from ..core.languages import Language
 from ..core.mmlu import Dataset
 from ..core.records import Question
-from ..core.subjects import pretty
 
 
 @dataclass
@@ -27,20 +26,21 @@ class Plan:
     splits: list[str]
     limit: int | None
     questions: dict[str, list[Question]] = field(default_factory=dict)
-    instructions: dict[str, dict[str, str]] = field(default_factory=dict)
+    instructions: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> subject -> line
+    names: dict[str, str] = field(default_factory=dict)  # subject -> its name, translated alone
+    frames: dict[str, str] = field(default_factory=dict)  # the lines less their subject (instructions.compose)
 
     @classmethod
     def build(cls, dataset: Dataset, subjects: list[str], splits: list[str], limit: int | None) -> "Plan":
         plan = cls(dataset, subjects, splits, limit)
         plan.questions = {s: dataset.by_split(s) for s in splits}
-        plan.instructions = {
-            "gopher": {s: templates.GOPHER.format(subject=pretty(s)) for s in subjects},
-            "cot": {s: templates.COT.format(subject=pretty(s)) for s in subjects},
-        }
+        plan.instructions, plan.names, plan.frames = instructions.english(subjects)
         return plan
 
     def instruction_strings(self) -> list[str]:
-        return [line for kind in self.instructions.values() for line in kind.values()]
+        """The lines, then the parts a line that fails its checks is put together from."""
+        lines = [line for kind in self.instructions.values() for line in kind.values()]
+        return lines + list(self.names.values()) + list(self.frames.values())
 
     def strings(self, split: str) -> list[str]:
         """Every string of `split` in order (question, then its 4 options); the first split also carries the
@@ -146,16 +146,20 @@ def write_split(out: Path, translator: str, lang: Language, split: str, rows: li
     return folder
 
 
-def write_instructions(out: Path, translator: str, lang: Language, plan: Plan, done: dict[str, str]) -> None:
-    """Merge this run's subjects into instructions.json, so runs over different subjects add up."""
+def write_instructions(out: Path, translator: str, lang: Language, plan: Plan, settled: dict) -> None:
+    """Merge this run's subjects into instructions.json (`translate.instructions`: the lines, the parts they
+    may be put together from, the whole-line translations replaced), so runs over different subjects add up."""
     path = paths.translations_dir(out, translator, lang.code) / "instructions.json"
     old = records.read_json_dict(path)  # an unreadable old file, or part of one, is replaced
-    merged = {kind: dict(old[kind]) if isinstance(old.get(kind), dict) else {} for kind in ("gopher", "cot")}
-    for kind, lines in plan.instructions.items():
-        for subject, line in lines.items():
-            merged[kind][subject] = done[line]
+    merged = {kind: dict(old[kind]) if isinstance(old.get(kind), dict) else {}
+              for kind in (*plan.instructions, "names", "recomposed")}
+    for kind in plan.instructions:
+        merged[kind].update(settled[kind])
+    merged["names"].update(settled["names"])
+    merged["recomposed"] = {k: v for k, v in merged["recomposed"].items()  # a line that now passes is not one
+                            if k.split("/", 1)[1] not in plan.names} | settled["recomposed"]
     merged = {kind: dict(sorted(lines.items())) for kind, lines in merged.items()}
-    records.write_json(path, merged)
+    records.write_json(path, merged | {"frames": settled["frames"]})
 
 
 def manifest(plan: Plan, fingerprint: dict, lang: Language, split: str, counts: dict, chars: dict,

@@ -51,6 +51,7 @@ class Written:
         self.questions: dict[str, records.Question] = {}
         self.instructions: dict[str, dict[str, str]] = {}
         self._earlier: dict[str, tuple[dict, int, int]] = {}  # split -> (its effort, questions held, taken back)
+        self._machines: dict[str, list] = {}
         folder = paths.translations_dir(out, translator, lang.code)
         for split, digest in digests.items():
             try:
@@ -62,6 +63,8 @@ class Written:
                          if then.get(r["id"]) is not None and then.get(r["id"]) == digest.get(r["id"])}
                 self.questions.update(taken)
                 self._earlier[split] = (effort(manifest), len(then), len(taken))
+                if taken:  # the machines that made what is taken back (a manifest from before they were recorded)
+                    self._machines[split] = manifest.get("machines") or [{"unrecorded": True}]
             except (OSError, ValueError, KeyError, TypeError):  # ValueError: a torn line of the jsonl
                 continue  # unreadable or torn: translated again, never trusted
         if self.questions:  # a kind that is not an object of lines is translated again
@@ -82,10 +85,17 @@ class Written:
                 for c, translated in zip(q.choices, old.choices):
                     if (q.id, c) not in held:
                         done.setdefault(key_of.get((q.id, c), c), translated)
+        recomposed = self.instructions.get("recomposed", {})  # the whole-line translation, as the cache holds it
         for kind, lines in plan.instructions.items():
             for subject, line in lines.items():
                 if subject in self.instructions.get(kind, {}):
-                    done.setdefault(line, self.instructions[kind][subject])
+                    done.setdefault(line, recomposed.get(f"{kind}/{subject}", self.instructions[kind][subject]))
+        for subject, name in plan.names.items():
+            if subject in self.instructions.get("names", {}):
+                done.setdefault(name, self.instructions["names"][subject])
+        for part, text in plan.frames.items():
+            if part in self.instructions.get("frames", {}):
+                done.setdefault(text, self.instructions["frames"][part])
         return len(done) - before
 
     def effort(self, split: str, duration_s: float, chars_sent: int) -> dict:
@@ -96,6 +106,14 @@ class Written:
         share = taken / held if held else 0.0
         return {"duration_s": round(duration_s + share * earlier.get("duration_s", 0.0), 3),
                 "chars_sent": round(chars_sent + share * earlier.get("chars_sent", 0))}
+
+    def machines(self, split: str, here: dict | None) -> list:
+        """The machines behind `split` as it will be written: those of what it took back, and this one if it made
+        any of it (`here`, None when this run sent nothing for the split)."""
+        out = list(self._machines.get(split, []))
+        if here is not None and here not in out:
+            out.append(here)
+        return out
 
     def seed_option(self, q, c: str, unit: str, done: dict[str, str]) -> None:
         """An option sent with its question's translation: its unit is made only once that translation is known."""

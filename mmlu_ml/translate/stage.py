@@ -23,7 +23,7 @@ from ..core import cache as cache_mod, languages as languages_mod, mmlu, paths, 
 from ..core.errors import MmluMlError
 from ..core.languages import Language
 from ..core.subjects import SPLITS, SUBJECTS
-from . import glossary as glossary_mod, in_context, protect, translators
+from . import glossary as glossary_mod, in_context, instructions, protect, translators
 from .pacing import Pacer, pack
 from .plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary, spans_for, to_send,
                    translated_questions, write_instructions, write_split)
@@ -224,6 +224,9 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
             send(units)
     finally:
         bar.close()
+    settled, lines_report = None, None
+    if all(line in done for line in plan.instruction_strings()):
+        settled, lines_report = instructions.from_plan(plan, done, lang, run_checks)
     rows = []
     for split in plan.splits:
         sent = set(todo[split])
@@ -245,15 +248,19 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
             continue  # never write a split with a string missing: the re-run sends only these
         questions = translated_questions(plan, split, lang, done, key_of)
         checks = _checks(plan.questions[split], questions, lang) if run_checks else {"skipped": "identity"}
+        if lines_report is not None and split == plan.splits[0]:  # the lines are strings of the first split
+            checks = instructions.count_in(checks, lines_report)
         row["flagged"] = list(checks.get("failed", []))
         took = cost[split]["end"] - started
         effort = written.effort(split, took, chars["sent"]) if written is not None else \
             {"duration_s": round(took, 3), "chars_sent": chars["sent"]}
-        write_split(out, tr.name, lang, split, questions,
-                    manifest(plan, fingerprint, lang, split, counts, chars, row["requests"], took, checks, glossary)
-                    | {"units": digests[split], "effort": effort})
-    if all(line in done for line in plan.instruction_strings()):
-        write_instructions(out, tr.name, lang, plan, done)
+        made = manifest(plan, fingerprint, lang, split, counts, chars, row["requests"], took, checks, glossary) \
+            | {"units": digests[split], "effort": effort}
+        if hasattr(tr, "machine") and written is not None:  # a local model: which build and CPU made the text
+            made["machines"] = written.machines(split, tr.machine() if todo[split] else None)
+        write_split(out, tr.name, lang, split, questions, made)
+    if settled is not None:
+        write_instructions(out, tr.name, lang, plan, settled)
     return rows
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import ROOT, write_csv
 from mmlu_ml.llama import assets
+from mmlu_ml.llama.load import machine
 from mmlu_ml.translate import in_context
 from mmlu_ml.translate.translators.local import LocalTranslator, _repeating_tail
 from mmlu_ml.core.cache import Cache
@@ -150,13 +151,19 @@ def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
     long_option = [turns for turns in last_turn if turns[-1].startswith("The largest planet")]
     assert long_option and all("Which" not in turns[-2] for turns in long_option)  # 6 words: sent alone
     manifest = json.loads((tmp_path / "out" / "translations" / "local" / "zh" / "dev.manifest.json").read_text())
-    assert manifest["counts"]["distinct"] == 2 + 8 + 2  # questions, options in context (Mercury twice), prompt lines
-    assert len(Cache(tmp_path / "cache" / "translations.sqlite", "translations")) == 2 + 8 + 2
+    # questions, options in context (Mercury twice), prompt lines, the subject's name and the frames' 3 parts
+    assert manifest["counts"]["distinct"] == 2 + 8 + 2 + 1 + 3
+    assert len(Cache(tmp_path / "cache" / "translations.sqlite", "translations")) == 2 + 8 + 2 + 1 + 3
+    assert manifest["machines"] == [machine()]  # which build and CPU made it
     rows = [json.loads(line) for line in (tmp_path / "out" / "translations" / "local" / "zh" / "dev.jsonl").read_text().splitlines()]
     assert [r["answer"] for r in rows] == ["A", "A"] and all(len(r["choices"]) == 4 for r in rows)
     prompts.clear()
+    manifest_path = tmp_path / "out" / "translations" / "local" / "zh" / "dev.manifest.json"
+    manifest_path.write_text(json.dumps({**manifest, "machines": [{"cpu": "the one that made it"}]}))
     run_translate(**args)
     assert prompts == []  # questions and options in context all come from the cache
+    # nothing made here: the machine that made what was taken back stands alone
+    assert json.loads(manifest_path.read_text())["machines"] == [{"cpu": "the one that made it"}]
     run_translate(**{**args, "languages": "fr"})  # French: every option alone, "Mercury" once
     assert sum(p.endswith("English: Mercury\nFrench:") for p in prompts) == 1
     assert not any(QUESTION[0] in p for p in prompts if p.endswith("English: Mercury\nFrench:"))

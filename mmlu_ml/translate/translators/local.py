@@ -25,7 +25,7 @@ import numpy as np
 
 from ...llama import assets
 from ...llama.generate import Generator, Request
-from ...llama.load import chat_formatter, load_llama, streams_from_env
+from ...llama.load import chat_formatter, load_llama, machine, streams_from_env
 from ...core.languages import Language
 from ..llm.prompt import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
                              single_messages, token_budget, trim_loop)
@@ -90,6 +90,10 @@ class LocalTranslator:
                              "placeholders": PLACEHOLDERS, "protect": protect.VERSION, "segments": segments.VERSION,
                              "option_context": {"words": CONTEXT_WORDS, "scripts": sorted(CONTEXT_SCRIPTS)}},
                 "template": "override" if self.chat_template else "model"}
+
+    def machine(self) -> dict:
+        """The build and CPU this run's translations come from (llama.load.machine): not in the cache key."""
+        return machine()
 
     def _load(self):
         if self._llm is None:
