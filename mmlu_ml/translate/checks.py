@@ -22,7 +22,6 @@ Checks, and why:
 
 from __future__ import annotations
 
-import difflib
 import re
 import statistics
 import unicodedata
@@ -303,41 +302,47 @@ def _question_level(pairs: list[tuple[Question, Question]], flags: dict[str, lis
             flags["repeated_question"] += [f"{src.id}:question" for src, _ in group]
 
 
-def names_subject(line: str, name: str, script: str) -> bool:
-    """Whether a translated instruction line names its subject, given the subject's name translated alone.
-    Each word of the name of 4 letters or more must be found in the line, most of its letters in runs of 4
-    (inflections and compounds pass: "Astronomie" in "über die Astronomie", "Hauptschulgeographie" in
-    "Hauptschule Geographie"; "Hauptschule-Geschichte" does not name geography); an acronym in capitals must
-    be a word of the line ("US" is not in "unsere"). No-space scripts are matched as one run of characters."""
-    compact = re.sub(r"[\W_]+", "", line).casefold()
-    if script in _NO_SPACES:
-        words, block = [re.sub(r"[\W_]+", "", name).casefold()], 2
-    else:
-        acronyms = [w for w in re.findall(r"[^\W\d_]+", name) if len(w) >= 2 and w.isupper()]
-        tokens = set(re.findall(r"[^\W\d_]+", line))
-        if any(a not in tokens for a in acronyms):
-            return False
-        words, block = [w.casefold() for w in re.findall(r"[^\W\d_]{4,}", name) if not w.isupper()], 4
-    for word in words:
-        if not word:
+# Words of a subject's name that a faithful back-translation may drop or render otherwise: its level ("high
+# school" as "secondary school") and "human" ("human aging" as "aging"). Then the topic words that English
+# writes other ways.
+_LEVEL_WORDS = frozenset({"high", "school", "college", "professional", "elementary", "and", "human"})
+_TOPIC_SYNONYMS = {
+    "us": ("US", "U.S.", "USA", "American", "America", "United States"),
+    "miscellaneous": ("miscellaneous", "various", "general", "diverse", "varied", "assorted", "mixed"),
+    "law": ("law", "legal"),
+    "aging": ("aging", "ageing", "old age"),
+    "mathematics": ("mathemat", "math"),
+}
+
+
+def names_subject(back: str, subject: str) -> bool:
+    """Whether a line's back-translation into English names `subject` (`high_school_geography`): every topic
+    word of its name is there, as a stem (its first letters, all but the last three of a long word: "geograph"
+    in "geographic"), or as one of its usual other forms ("US" as "American")."""
+    text = back.casefold()
+    for word in subject.split("_"):
+        if word in _LEVEL_WORDS:
             continue
-        matcher = difflib.SequenceMatcher(None, word, compact, autojunk=False)
-        found = sum(m.size for m in matcher.get_matching_blocks() if m.size >= block)
-        if found < 0.7 * len(word):
+        forms = _TOPIC_SYNONYMS.get(word, (word[:max(4, len(word) - 3)] if len(word) > 4 else word,))
+        if word == "us":  # the pronoun is not the country: whole words, as written
+            if not any(re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", back) for f in forms):
+                return False
+        elif not any(re.search(rf"(?<!\w){re.escape(f.casefold())}", text) for f in forms):
             return False
     return True
 
 
-def check_lines(lines: dict[str, tuple[str, str, str]], names: dict[str, str], target: Language) -> dict[str, list]:
-    """The checks of a string on translated instruction lines (`key -> (English, translation, subject)`), plus
-    `subject_named` against each subject's name translated alone (`names`). Returns key -> the checks it
-    fails (only lines that fail one)."""
+def check_lines(lines: dict[str, tuple[str, str, str | None, str]], target: Language) -> dict[str, list]:
+    """The checks of a string on translated instruction lines (`key -> (English, translation, its
+    back-translation into English or None, subject)`), plus `subject_named` (`names_subject` on the
+    back-translation; a line with none is not judged on it). Returns key -> the checks it fails, for the lines
+    that fail one."""
     checker = _Strings(target, _RATIO.get(target.script, 1.0))
-    for key, (english, translated, _) in lines.items():
+    for key, (english, translated, _, _) in lines.items():
         checker.check(key, "instruction", english, translated)
     flags = checker.finish()
-    for key, (_, translated, subject) in lines.items():
-        if subject in names and not names_subject(translated, names[subject], target.script):
+    for key, (_, _, back, subject) in lines.items():
+        if back is not None and not names_subject(back, subject):
             flags["subject_named"].append(key)
     out: dict[str, list] = defaultdict(list)
     for check, keys in flags.items():

@@ -1,76 +1,129 @@
-"""A language's prompt lines: each subject's line of each kind (`templates.KINDS`), translated whole and checked
-like a question's strings, plus `subject_named` (the line names its subject: `checks.names_subject`, against
-the subject's name translated alone). A line that fails is put together again from the frame, translated once
-per language, and the subject's name (`templates.FRAMES`: "<head>: <name>[. <tail>]"), and checked again; a line
-that still fails is used, and counted as flagged in the first split's manifest (the language's flagged share,
-translation_quality.md).
+"""A language's prompt lines, one per subject and kind (`templates.KINDS`), checked like a question's strings and
+for naming their subject.
 
-What is written beside the splits, `instructions.json`: the lines the evaluate stage reads (`gopher`, `cot`),
-the parts they may be put together from (`names`, `frames`), and, for a line put together, the whole-line
-translation it replaced (`recomposed`, `<kind>/<subject>` -> text), so a run that takes the file back instead
-of the cache reaches the same lines.
+Whether a line names its subject is read from its back-translation: the translator takes the line back into
+English and the subject's own words must be found there (`checks.names_subject`). Measured on the published
+German lines (BENCHMARKS.md, "Instruction lines"), the subject's name translated alone was no yardstick: a 1.5B
+model writes a name out of context worse than in the line.
+
+A line that fails is translated again from a variant of its English with the subject's name quoted and in
+capitals (`variant`), so the translator takes it as a term; the variant is back-translated and checked in turn.
+It replaces the line when it passes; when it fails too, the first translation stays and the line counts as
+flagged (the first split's manifest: the language's flagged share, translation_quality.md).
+
+instructions.json holds the lines the evaluate stage reads (`gopher`, `cot`) and what the checks read
+(`back`: each line's back-translation; `retranslated`: for a line that failed, its first translation and the
+variant's, with their back-translations), so a run that takes the file back instead of the cache reaches the
+same lines without sending anything.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from typing import Callable
 
 from ..core import templates
 from ..core.languages import Language
-from ..core.subjects import name as subject_name, pretty
+from ..core.subjects import pretty
 from .checks import MAX_IDS, check_lines
 
-PARTS = ("names", "frames")
+# ask(texts, source, target) -> {text: translation or None}: the stage's translator behind its cache
+Ask = Callable[[list[str], Language, Language], dict]
 
 
-def english(subjects: list[str]) -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
-    """The English to translate: lines per kind and subject, the subjects' names, the frames' parts."""
-    lines = {kind: {s: template.format(subject=pretty(s)) for s in subjects} for kind, template in
-             templates.KINDS.items()}
-    names = {s: subject_name(s) for s in subjects}
-    frames = {f"{kind}{suffix}": part for kind, parts in templates.FRAMES.items()
-              for suffix, part in zip(("", "_tail"), parts) if part}
-    return lines, names, frames
+def english(subjects: list[str]) -> dict[str, dict[str, str]]:
+    """The English lines to translate: kind -> subject -> line."""
+    return {kind: {s: template.format(subject=pretty(s)) for s in subjects} for kind, template in
+            templates.KINDS.items()}
 
 
-def compose(kind: str, frames: dict[str, str], name: str) -> str:
-    """A line from its kind's translated frame and the subject's translated name."""
-    line = f"{frames[kind].strip().rstrip('.:：。')}: {name.strip().rstrip('.。')}"
-    tail = frames.get(f"{kind}_tail", "").strip()
-    return f"{line}. {tail}" if tail else line
+def variant(kind: str, subject: str) -> str:
+    """The line again, its subject quoted and capitalised: "... questions about "High School Geography""."""
+    name = " ".join("US" if w == "us" else w.capitalize() for w in pretty(subject).split())
+    return templates.KINDS[kind].format(subject=f'"{name}"')
 
 
-def settle(lines: dict[str, dict[str, str]], translated: dict[str, dict[str, str]], names: dict[str, str],
-           frames: dict[str, str], target: Language) -> tuple[dict, dict]:
-    """Check the translated lines (kind -> subject -> text) against the English `lines`; put the failing ones
-    together from `frames` and `names` (both translated) and check those again. Returns (the lines to use with
-    the whole-line translations they replaced under `recomposed`, the manifest's report)."""
-    keyed = {f"{kind}/{s}": (lines[kind][s], translated[kind][s], s) for kind in lines for s in lines[kind]}
-    first = check_lines(keyed, names, target)
+def seeds(written: dict, source: Language, target: Language) -> dict:
+    """What an earlier instructions.json tells `ask` without a request: (source, target, text) -> translation."""
+    out = {}
+    back = written.get("back") if isinstance(written.get("back"), dict) else {}
+    again = written.get("retranslated") if isinstance(written.get("retranslated"), dict) else {}
+    for key, record in again.items():
+        if isinstance(record, dict) and {"first", "first_back", "again", "again_back"} <= set(record):
+            kind, subject = key.split("/", 1)
+            out[target.code, source.code, record["first"]] = record["first_back"]
+            out[source.code, target.code, variant(kind, subject)] = record["again"]
+            out[target.code, source.code, record["again"]] = record["again_back"]
+            if record.get("named") and record.get("named_back"):
+                out[target.code, source.code, record["named"]] = record["named_back"]
+    for kind in templates.KINDS:
+        lines = written.get(kind) if isinstance(written.get(kind), dict) else {}
+        for subject, line in lines.items():
+            if f"{kind}/{subject}" in back:
+                out[target.code, source.code, line] = back[f"{kind}/{subject}"]
+    return out
+
+
+def settle(lines: dict[str, dict[str, str]], translated: dict[str, dict[str, str]], ask: Ask, english_: Language,
+           target: Language) -> tuple[dict, dict]:
+    """Check the translated lines (kind -> subject -> text) of the English `lines`; translate the failing ones
+    again from their variant and keep the variant where it passes. Returns (what instructions.json holds for
+    these subjects, the manifest's report)."""
+    keys = [(kind, s) for kind in lines for s in lines[kind]]
+    back = ask([translated[k][s] for k, s in keys], target, english_)
+    first = check_lines({f"{k}/{s}": (lines[k][s], translated[k][s], back.get(translated[k][s]), s)
+                         for k, s in keys}, target)
+    variants = {key: variant(*key.split("/", 1)) for key in first}
+    again = ask(list(variants.values()), english_, target)
+    retried = {key: again.get(text) for key, text in variants.items() if again.get(text)}
+    again_back = ask(list(retried.values()), target, english_)
+    second = check_lines({key: (variants[key], text, again_back.get(text), key.split("/", 1)[1])
+                          for key, text in retried.items()}, target)
+    # last: the variant's translation with the quoted name given back in English (a term a reader of the
+    # language meets in English is better than another subject's name); no quotes kept, no such line
+    named = {key: line for key in first if key in retried and key in second
+             if (line := english_name(retried[key], key.split("/", 1)[1])) is not None}
+    named_back = ask(list(named.values()), target, english_)
+    third = check_lines({key: (variants[key], text, named_back.get(text), key.split("/", 1)[1])
+                         for key, text in named.items()}, target)
     used = {kind: dict(by_subject) for kind, by_subject in translated.items()}
-    recomposed = {}
+    backs = {**back, **again_back, **named_back}
+    record, fixed, in_english = {}, 0, 0
     for key in first:
         kind, subject = key.split("/", 1)
-        recomposed[key] = used[kind][subject]
-        used[kind][subject] = compose(kind, frames, names[subject])
-    again = check_lines({k: (keyed[k][0], used[k.split("/")[0]][keyed[k][2]], keyed[k][2]) for k in first},
-                        names, target)
-    report = {"lines": len(keyed), "flagged": len(first), "recomposed": len(recomposed),
-              "still_flagged": len(again), "by_check": dict(sorted(Counter(c for cs in first.values() for c in cs)
-                                                                    .items())),
-              "ids": sorted(first)[:MAX_IDS], "still": {k: again[k] for k in sorted(again)[:MAX_IDS]}}
-    return used | {"names": dict(names), "frames": dict(frames), "recomposed": recomposed}, report
+        record[key] = {"first": translated[kind][subject], "first_back": back.get(translated[kind][subject]),
+                       "checks": first[key], "again": retried.get(key),
+                       "again_back": again_back.get(retried.get(key)), "again_checks": second.get(key)}
+        if key in retried and key not in second:
+            used[kind][subject] = retried[key]
+            fixed += 1
+        if key in named:
+            record[key] |= {"named": named[key], "named_back": named_back.get(named[key]),
+                            "named_checks": third.get(key)}
+            if key not in third:
+                used[kind][subject] = named[key]
+                fixed, in_english = fixed + 1, in_english + 1
+    still = sorted(k for k in first if used[k.split("/")[0]][k.split("/", 1)[1]] == translated[k.split("/")[0]]
+                   [k.split("/", 1)[1]])
+    report = {"lines": len(keys), "flagged": len(first), "retranslated": fixed, "named_in_english": in_english,
+              "still_flagged": len(still), "unjudged": sum(translated[k][s] not in back for k, s in keys),
+              "by_check": dict(sorted(Counter(c for cs in first.values() for c in cs).items())),
+              "ids": sorted(first)[:MAX_IDS], "still": still[:MAX_IDS]}
+    back_used = {f"{k}/{s}": backs.get(used[k][s]) for k, s in keys}
+    return used | {"back": back_used, "retranslated": record}, report
 
 
-def from_plan(plan, done: dict[str, str], target: Language, check: bool) -> tuple[dict, dict | None]:
-    """`settle` on a translate plan's lines and parts, translated in `done` (English: taken as they are)."""
-    translated = {kind: {s: done[line] for s, line in by_subject.items()} for kind, by_subject in
-                  plan.instructions.items()}
-    names = {s: done[text] for s, text in plan.names.items()}
-    frames = {part: done[text] for part, text in plan.frames.items()}
-    if not check:
-        return translated | {"names": names, "frames": frames, "recomposed": {}}, None
-    return settle(plan.instructions, translated, names, frames, target)
+_QUOTED = re.compile(r'(["“”„«»「『‚‘’])([^"“”„«»「」『』‚‘’]{2,80})(["“”„«»」』‘’])')
+
+
+def english_name(line: str, subject: str) -> str | None:
+    """`line` with its first quoted span replaced by the subject's English name, or None with no quotes."""
+    name = variant("gopher", subject).rsplit('"', 2)[-2]
+    found = _QUOTED.search(line)
+    if found is None:
+        return None
+    return line[:found.start(2)] + name + line[found.end(2):]
 
 
 def count_in(checks: dict, report: dict) -> dict:

@@ -27,20 +27,16 @@ class Plan:
     limit: int | None
     questions: dict[str, list[Question]] = field(default_factory=dict)
     instructions: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> subject -> line
-    names: dict[str, str] = field(default_factory=dict)  # subject -> its name, translated alone
-    frames: dict[str, str] = field(default_factory=dict)  # the lines less their subject (instructions.compose)
 
     @classmethod
     def build(cls, dataset: Dataset, subjects: list[str], splits: list[str], limit: int | None) -> "Plan":
         plan = cls(dataset, subjects, splits, limit)
         plan.questions = {s: dataset.by_split(s) for s in splits}
-        plan.instructions, plan.names, plan.frames = instructions.english(subjects)
+        plan.instructions = instructions.english(subjects)
         return plan
 
     def instruction_strings(self) -> list[str]:
-        """The lines, then the parts a line that fails its checks is put together from."""
-        lines = [line for kind in self.instructions.values() for line in kind.values()]
-        return lines + list(self.names.values()) + list(self.frames.values())
+        return [line for kind in self.instructions.values() for line in kind.values()]
 
     def strings(self, split: str) -> list[str]:
         """Every string of `split` in order (question, then its 4 options); the first split also carries the
@@ -147,19 +143,19 @@ def write_split(out: Path, translator: str, lang: Language, split: str, rows: li
 
 
 def write_instructions(out: Path, translator: str, lang: Language, plan: Plan, settled: dict) -> None:
-    """Merge this run's subjects into instructions.json (`translate.instructions`: the lines, the parts they
-    may be put together from, the whole-line translations replaced), so runs over different subjects add up."""
+    """Merge this run's subjects into instructions.json (the lines, and what their checks read:
+    `translate.instructions`), so runs over different subjects add up."""
     path = paths.translations_dir(out, translator, lang.code) / "instructions.json"
     old = records.read_json_dict(path)  # an unreadable old file, or part of one, is replaced
-    merged = {kind: dict(old[kind]) if isinstance(old.get(kind), dict) else {}
-              for kind in (*plan.instructions, "names", "recomposed")}
+    parts = (*plan.instructions, "back", "retranslated")
+    merged = {part: dict(old[part]) if isinstance(old.get(part), dict) else {} for part in parts}
     for kind in plan.instructions:
         merged[kind].update(settled[kind])
-    merged["names"].update(settled["names"])
-    merged["recomposed"] = {k: v for k, v in merged["recomposed"].items()  # a line that now passes is not one
-                            if k.split("/", 1)[1] not in plan.names} | settled["recomposed"]
-    merged = {kind: dict(sorted(lines.items())) for kind, lines in merged.items()}
-    records.write_json(path, merged | {"frames": settled["frames"]})
+    for part in ("back", "retranslated"):  # this run's subjects: its records replace the old ones
+        merged[part] = {k: v for k, v in merged[part].items() if k.split("/", 1)[-1] not in plan.subjects}
+        merged[part].update(settled.get(part, {}))
+    records.write_json(path, {part: dict(sorted(lines.items())) for part, lines in merged.items()
+                              if lines or part in plan.instructions})
 
 
 def manifest(plan: Plan, fingerprint: dict, lang: Language, split: str, counts: dict, chars: dict,

@@ -85,17 +85,13 @@ class Written:
                 for c, translated in zip(q.choices, old.choices):
                     if (q.id, c) not in held:
                         done.setdefault(key_of.get((q.id, c), c), translated)
-        recomposed = self.instructions.get("recomposed", {})  # the whole-line translation, as the cache holds it
+        retranslated = self.instructions.get("retranslated", {})  # a line's first translation, as the cache holds it
         for kind, lines in plan.instructions.items():
             for subject, line in lines.items():
                 if subject in self.instructions.get(kind, {}):
-                    done.setdefault(line, recomposed.get(f"{kind}/{subject}", self.instructions[kind][subject]))
-        for subject, name in plan.names.items():
-            if subject in self.instructions.get("names", {}):
-                done.setdefault(name, self.instructions["names"][subject])
-        for part, text in plan.frames.items():
-            if part in self.instructions.get("frames", {}):
-                done.setdefault(text, self.instructions["frames"][part])
+                    record = retranslated.get(f"{kind}/{subject}")
+                    first = record.get("first") if isinstance(record, dict) else None
+                    done.setdefault(line, first if isinstance(first, str) else self.instructions[kind][subject])
         return len(done) - before
 
     def effort(self, split: str, duration_s: float, chars_sent: int) -> dict:

@@ -1,5 +1,5 @@
-"""Instruction lines: checked like questions, and for naming their subject; a failing line is put together again
-from the frame and the subject's name."""
+"""Instruction lines: checked like questions, and for naming their subject (read from a back-translation); a
+failing line is translated again from its variant, which replaces it only if it passes."""
 
 from __future__ import annotations
 
@@ -9,46 +9,50 @@ from mmlu_ml.core.languages import load
 from mmlu_ml.translate import checks, instructions
 
 L = load().languages
-HEAD = "Ein sehr kundiges und intelligentes KI-Modell beantwortet Multiple-Choice-Fragen über "
-# The subject's name translated alone, and the whole line as the published German board had it (issue 37).
+HEAD = "Ein sehr kundiges KI-Modell beantwortet Multiple-Choice-Fragen über "
+# Lines of the published German board (issue 37) and what Qwen2.5-Coder 1.5B gave back in English for them.
 WRONG = {
-    "high_school_geography": ("Hauptschulgeographie", "Hauptschule-Geschichte"),
-    "high_school_mathematics": ("Hauptschulmathematik", "die Hauptschule"),
-    "medical_genetics": ("Medizinische Genetik", "Medikamentenschutz"),
-    "public_relations": ("Öffentlichkeitsarbeit", "die Publizieren"),
-    "us_foreign_policy": ("US-Außenpolitik", "unsere Außenpolitik"),
+    "high_school_geography": ("Hauptschule-Geschichte", "answers questions about high school history."),
+    "high_school_mathematics": ("die Hauptschule", "answers questions about the primary school."),
+    "medical_genetics": ("Medikamentenschutz", "answers questions about medication safety."),
+    "public_relations": ("die Publizieren", "answers questions about publishing."),
+    "us_foreign_policy": ("unsere Außenpolitik", "answers questions about our foreign policy."),
 }
 SOUND = {
-    "astronomy": ("Astronomie", "Astronomie"),
-    "high_school_geography": ("Hauptschulgeographie", "Hauptschule Geographie"),
-    "international_law": ("Internationales Recht", "die internationale Recht"),
-    "us_foreign_policy": ("US-Außenpolitik", "die Außenpolitik der US"),
-    "virology": ("Virologie", "Virologie"),
-    "college_medicine": ("Medizin an der Hochschule", "Hochschulmedizin"),
+    "astronomy": ("Astronomie", "answers questions about astronomy."),
+    "high_school_biology": ("Hauptschulebiologie", "answers questions about biology at the high school level."),
+    "high_school_us_history": ("die US Geschichte", "answers questions about the US history of higher education."),
+    "international_law": ("die internationale Recht", "answers questions about international law."),
+    "professional_law": ("die rechtlichen Praktiken", "answers questions about legal practices."),
+    "human_aging": ("die Alterswissenschaft", "answers questions about aging."),
+    "miscellaneous": ("verschiedene Themen", "answers questions on various topics."),
 }
 
 
-def _lines(table: dict) -> tuple[dict, dict, dict]:
-    lines, translated = instructions.english(list(table))[0], {}
-    names = {s: name for s, (name, _) in table.items()}
-    translated = {"gopher": {s: HEAD + tail + "." for s, (_, tail) in table.items()},
-                  "cot": {s: f"Beantworten Sie die folgende Multiple-Choice-Frage über {tail}. Denken Sie Schritt "
-                             "für Schritt nach, bevor Sie antworten." for s, (_, tail) in table.items()}}
-    return lines, translated, names
+def _keyed(table: dict) -> dict:
+    lines = instructions.english(list(table))
+    return {f"gopher/{s}": (lines["gopher"][s], HEAD + tail + ".", back, s) for s, (tail, back) in table.items()}
 
 
 def test_the_published_german_lines_that_name_another_subject_or_none_are_caught():
-    lines, translated, names = _lines(WRONG)
-    keyed = {f"gopher/{s}": (lines["gopher"][s], translated["gopher"][s], s) for s in WRONG}
-    flags = checks.check_lines(keyed, names, L["de"])
-    assert sorted(flags) == sorted(keyed)
-    assert all("subject_named" in found for found in flags.values())
+    flags = checks.check_lines(_keyed(WRONG), L["de"])
+    assert sorted(flags) == sorted(f"gopher/{s}" for s in WRONG)
+    assert all(found == ["subject_named"] for found in flags.values())
 
 
 def test_sound_lines_pass():
-    lines, translated, names = _lines(SOUND)
-    keyed = {f"{kind}/{s}": (lines[kind][s], translated[kind][s], s) for kind in lines for s in SOUND}
-    assert checks.check_lines(keyed, names, L["de"]) == {}
+    assert checks.check_lines(_keyed(SOUND), L["de"]) == {}
+
+
+@pytest.mark.parametrize("back,subject,named", [
+    ("questions about American foreign policy", "us_foreign_policy", True),
+    ("questions about U.S. foreign policy", "us_foreign_policy", True),
+    ("questions about us and foreign policy", "us_foreign_policy", False),  # the pronoun, not the country
+    ("questions on geographic facts of secondary schools", "high_school_geography", True),
+    ("questions on geometry", "high_school_geography", False),
+])
+def test_a_subject_is_named_by_its_topic_words_stems_and_usual_forms(back, subject, named):
+    assert checks.names_subject(back, subject) is named
 
 
 @pytest.mark.parametrize("line,check", [
@@ -58,44 +62,70 @@ def test_sound_lines_pass():
      "about astronomy", "echoed_english"),
 ])
 def test_a_line_that_loops_or_stays_english_is_flagged(line, check):
-    english = instructions.english(["astronomy"])[0]["gopher"]["astronomy"]
-    flags = checks.check_lines({"gopher/astronomy": (english, line, "astronomy")}, {"astronomy": "Astronomie"}, L["de"])
+    english = instructions.english(["astronomy"])["gopher"]["astronomy"]
+    flags = checks.check_lines({"gopher/astronomy": (english, line, "questions about astronomy", "astronomy")},
+                               L["de"])
     assert check in flags["gopher/astronomy"]
 
 
-@pytest.mark.parametrize("line,name,code,named", [
-    ("一个知识渊博的人工智能模型回答关于高中地理的选择题", "高中地理", "zh", True),
-    ("一个知识渊博的人工智能模型回答关于高中历史的选择题", "高中地理", "zh", False),
-    ("Очень знающая модель отвечает на вопросы по астрономии", "Астрономия", "ru", True),
-    ("Modeli wenye ujuzi hujibu maswali kuhusu jiografia ya shule ya upili", "Jiografia ya shule ya upili", "sw", True),
-    ("Modeli wenye ujuzi hujibu maswali kwa sababu ulitiwa saini", "Jiografia ya shule ya upili", "sw", False),
-])
-def test_naming_a_subject_across_scripts_and_inflections(line, name, code, named):
-    assert checks.names_subject(line, name, L[code].script) is named
+class Scripted:
+    """A translator behind `ask`: answers from a table, and records what it was asked."""
+
+    def __init__(self, table: dict):
+        self.table, self.asked = table, []
+
+    def __call__(self, texts, source, target):
+        self.asked += [(source.code, target.code, t) for t in texts]
+        return {t: self.table[t] for t in texts if t in self.table}
 
 
-def test_a_flagged_line_is_put_together_from_the_frame_and_passes():
-    lines, translated, names = _lines({**SOUND, **WRONG})
-    frames = {"gopher": "Ein sehr kundiges und intelligentes KI-Modell beantwortet Multiple-Choice-Fragen zum "
-                        "folgenden Fach",
-              "cot": "Beantworten Sie die folgende Multiple-Choice-Frage zum folgenden Fach",
-              "cot_tail": "Denken Sie Schritt für Schritt nach, bevor Sie antworten."}
-    used, report = instructions.settle(lines, translated, names, frames, L["de"])
-    assert used["gopher"]["us_foreign_policy"] == (
-        "Ein sehr kundiges und intelligentes KI-Modell beantwortet Multiple-Choice-Fragen zum folgenden Fach: "
-        "US-Außenpolitik")
-    assert used["cot"]["medical_genetics"] == ("Beantworten Sie die folgende Multiple-Choice-Frage zum folgenden "
-                                               "Fach: Medizinische Genetik. Denken Sie Schritt für Schritt nach, "
-                                               "bevor Sie antworten.")
-    assert used["gopher"]["astronomy"] == translated["gopher"]["astronomy"]  # a sound line is kept as it is
-    assert set(used["recomposed"]) == {f"{k}/{s}" for k in ("gopher", "cot") for s in WRONG}
-    assert report["lines"] == 2 * len(SOUND | WRONG) and report["flagged"] == report["recomposed"] == 2 * len(WRONG)
-    assert report["still_flagged"] == 0 and report["by_check"]["subject_named"] == 2 * len(WRONG)
+def _board():
+    subjects = ["astronomy", "medical_genetics", "us_foreign_policy", "nutrition"]
+    lines = {"gopher": instructions.english(subjects)["gopher"]}
+    translated = {"gopher": {"astronomy": HEAD + "Astronomie.", "medical_genetics": HEAD + "Medikamentenschutz.",
+                             "us_foreign_policy": HEAD + "unsere Außenpolitik.", "nutrition": HEAD + "Nährstoffe."}}
+    fixed = {"medical_genetics": HEAD + '"Medizinische Genetik".', "us_foreign_policy": HEAD + '„unsere Politik“.',
+             "nutrition": HEAD + "die Nährstoffe."}
+    named = HEAD + "„US Foreign Policy“."
+    table = {translated["gopher"]["astronomy"]: "about astronomy",
+             translated["gopher"]["medical_genetics"]: "about medication safety",
+             translated["gopher"]["us_foreign_policy"]: "about our foreign policy",
+             translated["gopher"]["nutrition"]: "about nutrients",
+             **{instructions.variant("gopher", s): fixed[s] for s in fixed},
+             fixed["medical_genetics"]: 'about "Medical Genetics"', fixed["us_foreign_policy"]: "about our politics",
+             fixed["nutrition"]: "about the nutrients", named: 'about "US Foreign Policy"'}
+    return lines, translated, fixed, table, named
+
+
+def test_a_flagged_line_is_translated_again_and_replaced_only_where_the_variant_passes():
+    lines, translated, fixed, table, named = _board()
+    ask = Scripted(table)
+    used, report = instructions.settle(lines, translated, ask, L["en"], L["de"])
+    assert instructions.variant("gopher", "us_foreign_policy").endswith('questions about "US Foreign Policy"')
+    assert used["gopher"] == {"astronomy": translated["gopher"]["astronomy"],  # sound: kept as it is
+                              "medical_genetics": fixed["medical_genetics"],  # the variant passes: it replaces it
+                              "us_foreign_policy": named,  # the variant fails: its quoted name given in English
+                              "nutrition": translated["gopher"]["nutrition"]}  # no quotes to name it in: kept
+    assert report == {"lines": 4, "flagged": 3, "retranslated": 2, "named_in_english": 1, "still_flagged": 1,
+                      "unjudged": 0,
+                      "by_check": {"subject_named": 3},
+                      "ids": ["gopher/medical_genetics", "gopher/nutrition", "gopher/us_foreign_policy"],
+                      "still": ["gopher/nutrition"]}
+    assert used["back"]["gopher/medical_genetics"] == 'about "Medical Genetics"'
+    # what instructions.json keeps is enough to settle again without asking anything
+    again = Scripted({})
+    seeded = instructions.seeds(used, L["en"], L["de"])
+    ask_seeded = lambda texts, s, t: {x: seeded[s.code, t.code, x] for x in texts if (s.code, t.code, x) in seeded} \
+        or again(texts, s, t)
+    first = {"gopher": {k: used["retranslated"].get(f"gopher/{k}", {}).get("first", v)
+                        for k, v in used["gopher"].items()}}
+    assert instructions.settle(lines, first, ask_seeded, L["en"], L["de"]) == (used, report)
+    assert again.asked == []
 
 
 def test_a_line_still_failing_counts_in_the_flagged_share_and_fails_strict():
     checks_ = {"strings": 96, "flagged": {"share": 0.0417, "count": 4, "questions": 2}, "failed": []}
-    report = {"lines": 4, "flagged": 2, "recomposed": 2, "still_flagged": 1}
+    report = {"lines": 4, "flagged": 2, "retranslated": 1, "still_flagged": 1}
     out = instructions.count_in(checks_, report)
     assert out["flagged"] == {"share": 0.05, "count": 5, "questions": 2, "instruction_lines": 1}
     assert out["failed"] == ["instruction_lines"] and out["instructions"] == report

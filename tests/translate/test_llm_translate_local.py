@@ -151,9 +151,9 @@ def test_stage_sends_short_options_after_their_questions(tmp_path, monkeypatch):
     long_option = [turns for turns in last_turn if turns[-1].startswith("The largest planet")]
     assert long_option and all("Which" not in turns[-2] for turns in long_option)  # 6 words: sent alone
     manifest = json.loads((tmp_path / "out" / "translations" / "local" / "zh" / "dev.manifest.json").read_text())
-    # questions, options in context (Mercury twice), prompt lines, the subject's name and the frames' 3 parts
-    assert manifest["counts"]["distinct"] == 2 + 8 + 2 + 1 + 3
-    assert len(Cache(tmp_path / "cache" / "translations.sqlite", "translations")) == 2 + 8 + 2 + 1 + 3
+    assert manifest["counts"]["distinct"] == 2 + 8 + 2  # questions, options in context (Mercury twice), prompt lines
+    strings = manifest["checks"]["instructions"]["strings_sent"]  # what the line checks asked (back-translations)
+    assert len(Cache(tmp_path / "cache" / "translations.sqlite", "translations")) == 2 + 8 + 2 + strings
     assert manifest["machines"] == [machine()]  # which build and CPU made it
     rows = [json.loads(line) for line in (tmp_path / "out" / "translations" / "local" / "zh" / "dev.jsonl").read_text().splitlines()]
     assert [r["answer"] for r in rows] == ["A", "A"] and all(len(r["choices"]) == 4 for r in rows)

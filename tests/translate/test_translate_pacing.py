@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import threading
 
 from mmlu_ml.translate.pacing import Pacer, pack
@@ -73,10 +75,13 @@ def test_stage_paces_requests_and_keeps_caching(mmlu_dir, tmp_path, monkeypatch)
     granted = []
     reserve = Pacer.reserve
 
+    sizes = []
+
     def spy(self, chars):
         pause = reserve(self, chars)
         if pause == 0:
             granted.append(self._clock())
+            sizes.append(min(chars, 50_000))
         return pause
 
     monkeypatch.setattr(Pacer, "reserve", spy)
@@ -88,6 +93,10 @@ def test_stage_paces_requests_and_keeps_caching(mmlu_dir, tmp_path, monkeypatch)
                              translator_model=None, concurrency=4, chars_per_hour=50_000, price_per_million=10.0,
                              dry_run=False, strict=False)
         received = [r["received"] for r in fake.request_log]
-    assert rows[0]["requests"] == len(received) == len(granted) == 3 and rows[0]["failed"] == 0
-    assert all(b - a >= 0.3 for a, b in zip(granted, granted[1:]))  # never more than the budget per window
+    checked = json.loads((tmp_path / "out" / "translations" / "azure" / "sw" / "dev.manifest.json").read_text())
+    asked = checked["checks"]["instructions"]["requests"]  # the line checks' back-translations, paced alike
+    assert rows[0]["requests"] == len(received) == len(granted) == 3 + asked and rows[0]["failed"] == 0
+    assert all(b - a >= 0.3 for a, b in zip(granted[:3], granted[1:3]))  # the split's full requests, one a window
+    for t in granted:  # never more than the budget in any window
+        assert sum(c for g, c in zip(granted, sizes) if t - 0.3 < g <= t) <= 50_000
     assert received[2] - received[0] >= 0.45

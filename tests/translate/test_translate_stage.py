@@ -53,7 +53,7 @@ def test_cli_azure_sw_cy_dev_complete_then_nothing_sent_again(mmlu_dir, fake_azu
     first = cli(*args, env=azure_env(fake_azure), check=True)
     sent = fake_azure.snapshot()
     assert sent["ok"] >= 4 and sent.get("status_400", 0) == 0
-    assert "sw (azure)" in first.stderr and re.search(r"^sw\s+dev\s+1,599", first.stdout, re.M)
+    assert "sw (azure)" in first.stderr and re.search(r"^sw\s+dev\s+1,539", first.stdout, re.M)
     source = mmlu.load(str(mmlu_dir), splits=["dev"]).questions
     files = {}
     for lang in ("sw", "cy"):
@@ -192,12 +192,10 @@ def test_dry_run_counts_after_dedup_and_cache(tiny_source, fake_azure, tmp_path,
     distinct = list(dict.fromkeys(plan_strings))  # tiny rows repeat a0..d0 across subjects
     by = {r["language"]: r for r in rows}
     assert by["en"]["chars"] == 0 and by["sw"]["send"] == 0 and by["sw"]["cached"] > 0
-    # + the gopher and cot lines of two subjects, their names and the three parts of the frames
-    assert by["cy"]["distinct"] == len(distinct) + 2 * 2 + 2 + 3
+    assert by["cy"]["distinct"] == len(distinct) + 2 * 2  # + the gopher and cot lines of two subjects
     tr = AzureTranslator(None, None)
     lines = [line for kind in ("GOPHER", "COT") for line in
              (getattr(templates, kind).format(subject=s) for s in ("astronomy", "virology"))]
-    lines += ["astronomy", "virology"] + [part for parts in templates.FRAMES.values() for part in parts if part]
     chars = sum(tr.request_chars(t) for t in distinct + lines if not protect.is_untranslatable(t))
     assert by["cy"]["chars"] == chars
     assert f"total: {by['cy']['send']:,} strings, {chars:,} characters" in printed
@@ -252,7 +250,7 @@ def test_failed_strings_exit_1_write_nothing_and_rerun_completes(tiny_source, fa
     fake_azure.script = [503] * 8  # the first request fails for good after azure-core's bounded retries
     with pytest.raises(TranslationFailed) as err:
         run_translate(**kwargs(tiny_source, tmp_path, languages="sw,cy", concurrency=1))
-    assert err.value.exit_code == 1 and "sw/dev: 39 strings" in str(err.value) and "astronomy/dev/0" in str(err.value)
+    assert err.value.exit_code == 1 and "sw/dev: 34 strings" in str(err.value) and "astronomy/dev/0" in str(err.value)
     folder = tmp_path / "out" / "translations" / "azure" / "sw"
     assert not (folder / "dev.jsonl").exists() and not (folder / "instructions.json").exists()
     assert (folder.parent / "cy" / "dev.jsonl").exists()  # the other language is complete and written
@@ -260,12 +258,14 @@ def test_failed_strings_exit_1_write_nothing_and_rerun_completes(tiny_source, fa
     run_translate(**kwargs(tiny_source, tmp_path, languages="sw,cy"))
     rows = [json.loads(line) for line in (folder / "dev.jsonl").read_text().splitlines()]
     assert len(rows) == 10 and rows[0]["question"] == expected("astronomy dev question 0?", "sw")
-    assert fake_azure.snapshot()["elements"] - sent == 39  # only what failed was sent again
+    checked = json.loads((folder / "dev.manifest.json").read_text())["checks"]["instructions"]
+    # only what failed was sent again, and the line checks of the split now written
+    assert fake_azure.snapshot()["elements"] - sent == 34 + checked["strings_sent"]
 
 
 def test_english_through_identity_and_strict_checks(tiny_source, fake_azure, tmp_path, monkeypatch):
     monkeypatch.setattr(translate, "check_language", lambda pairs, lang: {"failed": []})
-    monkeypatch.setattr(translate.instructions, "check_lines", lambda lines, names, lang: {})  # the fake's cipher
+    monkeypatch.setattr(translate.instructions, "check_lines", lambda lines, lang: {})  # the fake's cipher
     run_translate(**kwargs(tiny_source, tmp_path, languages="en,sw", strict=True))  # checks pass: exit 0
     en = tmp_path / "out" / "translations" / "identity" / "en"
     rows = [json.loads(line) for line in (en / "dev.jsonl").read_text().splitlines()]
@@ -294,8 +294,7 @@ def test_instructions_add_up_over_runs(tiny_source, tmp_path):
         run_translate(**kwargs(tiny_source, tmp_path, languages="de", subjects=subject, translator="identity"))
     data = json.loads((tmp_path / "out" / "translations" / "identity" / "de" / "instructions.json").read_text())
     assert sorted(data["gopher"]) == sorted(data["cot"]) == ["astronomy", "virology"]
-    assert data["gopher"]["virology"].endswith("virology") and data["names"] == {"astronomy": "astronomy",
-                                                                                "virology": "virology"}
+    assert data["gopher"]["virology"].endswith("about virology")
 
 
 def test_requests_in_flight_reach_but_never_exceed_concurrency(mmlu_dir, tmp_path, monkeypatch):
@@ -330,7 +329,10 @@ def test_a_results_folder_without_its_cache_is_reused_when_the_fingerprint_match
         monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", other.endpoint)
         shutil.rmtree(tmp_path / "cache")
         again = run_translate(**kwargs(tiny_source, tmp_path, splits="test", limit=3, languages="sw"))
-        assert other.snapshot()["elements"] == again[0]["distinct"] == large[0]["distinct"]
+        checked = json.loads((folder / "sw" / "test.manifest.json").read_text())["checks"]["instructions"]
+        assert checked["strings_sent"] > 0  # the lines' checks asked for back-translations again too
+        assert other.snapshot()["elements"] == again[0]["distinct"] + checked["strings_sent"]
+        assert again[0]["distinct"] == large[0]["distinct"]
 
 
 def test_a_split_written_piece_by_piece_keeps_the_cost_of_every_piece(tiny_source, fake_azure, tmp_path):
