@@ -164,3 +164,22 @@ def holm(p_values: Mapping[str, float]) -> dict[str, float]:
         running = max(running, min(1.0, (m - rank) * p_values[key]))
         out[key] = running
     return out
+
+
+def cluster_bootstrap(clusters: Mapping, reps: int = 10_000, seed: int = 0,
+                      level: float = 0.95) -> tuple[float, float, float]:
+    """(diff, low, high): the mean of first - second over every pair, with a percentile interval from resampling
+    whole clusters (a question id scored in several languages is one cluster: its pairs share the English
+    answer, so they are not independent). Seeded: the same call gives the same interval."""
+    import numpy as np
+
+    sums = np.array([sum(int(a) - int(b) for a, b in pairs) for pairs in clusters.values()], dtype=float)
+    sizes = np.array([len(pairs) for pairs in clusters.values()], dtype=float)
+    if not sizes.sum():
+        return float("nan"), -1.0, 1.0
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(sums), size=(reps, len(sums)))
+    draws = sums[picks].sum(axis=1) / sizes[picks].sum(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(sums.sum() / sizes.sum()), float(low), float(high)

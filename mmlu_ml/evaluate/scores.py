@@ -13,15 +13,16 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from ..core import stats
-from ..core.records import Question, read_json_dict, read_jsonl, same_but, write_atomic, write_json
+from ..core.records import LETTERS, Question, read_json_dict, read_jsonl, same_but, write_atomic, write_json
 
 # accuracy, ci_low, ci_high: the sample's (every scored question counts once; Wilson). macro_accuracy: the mean
 # of the subjects' accuracies (subject-equal). weighted_*: the estimate of the whole split's micro accuracy,
 # post-stratified by subject, the figure to set beside published full-test numbers (core/stats.py), with
-# n_effective, the sample size its weights are worth.
+# n_effective, the sample size its weights are worth. letter_shares: how often each letter was the answer given
+# ("A=0.250 B=0.250 C=0.300 D=0.200"): a model that leans on one letter moves with its bias, not its knowledge.
 SCORE_COLUMNS = ("model", "protocol", "language", "n", "correct", "unparsed", "errors", "accuracy", "ci_low",
                  "ci_high", "macro_accuracy", "weighted_accuracy", "weighted_ci_low", "weighted_ci_high",
-                 "n_effective", "shots", "translator", "model_fingerprint", "questions_total",
+                 "n_effective", "letter_shares", "shots", "translator", "model_fingerprint", "questions_total",
                  "limit", "tool_version", "signature")
 CATEGORY_COLUMNS = ("model", "protocol", "language", "category", "n", "correct", "accuracy", "ci_low", "ci_high",
                     "weighted_accuracy", "weighted_ci_low", "weighted_ci_high")
@@ -53,7 +54,8 @@ def summarize(questions: Sequence[Question], rows: dict[str, dict], sizes: dict[
     table = pd.DataFrame({"subject": [q.subject for q, _ in found], "category": [q.category for q, _ in found],
                           "error": [bool(r.get("error")) for _, r in found],
                           "correct": [bool(r.get("correct")) for _, r in found],
-                          "unparsed": [bool(r.get("unparsed")) for _, r in found]})
+                          "unparsed": [bool(r.get("unparsed")) for _, r in found],
+                          "predicted": [r.get("predicted") for _, r in found]})
     scored = table[~table["error"]]
     n, correct = len(scored), int(scored["correct"].sum())
     low, high = stats.wilson(correct, n)
@@ -70,7 +72,14 @@ def summarize(questions: Sequence[Question], rows: dict[str, dict], sizes: dict[
             "accuracy": stats.accuracy(correct, n), "ci_low": low, "ci_high": high,
             "macro_accuracy": stats.macro_average(per("subject")), "weighted_accuracy": weighted,
             "weighted_ci_low": w_low, "weighted_ci_high": w_high, "n_effective": round(n_eff, 1),
+            "letter_shares": letter_shares(scored["predicted"]),
             "categories": categories}
+
+
+def letter_shares(predicted) -> str:
+    """'A=0.250 B=0.250 C=0.300 D=0.200' over the answers given (unparsed ones left out)."""
+    given = [p for p in predicted if p in LETTERS]
+    return " ".join(f"{x}={given.count(x) / len(given):.3f}" for x in LETTERS) if given else ""
 
 
 def paired(questions: Sequence[Question], rows: dict[str, dict], english: dict[str, dict],

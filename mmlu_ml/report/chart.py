@@ -59,6 +59,8 @@ def title_lines(results: Results) -> tuple[str, str]:
     note = sample_note(results.scores)
     if note:
         note = "Sample, not the full test set: " + note.removeprefix("sample: ")
+        if all(s.weighted_accuracy is not None for s in results.scores):
+            note += "; bars: the whole split's size-weighted estimate, 95% interval on the effective n"
     else:
         totals = sorted({s.n for s in results.scores})
         note = f"Full test set: n={totals[-1]:,} questions per language"
@@ -90,8 +92,8 @@ def draw(results: Results, published: bool = True) -> Figure:
         for i, ser in enumerate(series):
             s = by_key.get((ser, code))
             if s is not None:
-                bars.append((y, 100 * s.accuracy, colors[i], (100 * s.ci_low, 100 * s.ci_high),
-                             "faded" if code in faded else "model"))
+                value, low, high = s.headline  # the whole split's estimate: the published bars are full-test
+                bars.append((y, 100 * value, colors[i], (100 * low, 100 * high), "faded" if code in faded else "model"))
             y += 1
         if pub:
             if code in pub:

@@ -47,6 +47,11 @@ class Score:
     questions_total: int | None = None
     limit: int | None = None
     macro_accuracy: float | None = None
+    weighted_accuracy: float | None = None  # the whole split's estimate, post-stratified (evaluate/scores.py)
+    weighted_ci_low: float | None = None
+    weighted_ci_high: float | None = None
+    n_effective: float | None = None
+    letter_shares: str = ""
     translator: str = ""
     model_fingerprint: str = ""
     tool_version: str = ""
@@ -56,6 +61,20 @@ class Score:
     @property
     def series(self) -> tuple[str, str]:
         return (self.model, self.protocol)
+
+    @property
+    def headline(self) -> tuple[float, float, float]:
+        """(accuracy, low, high) to stand beside published full-test figures: the size-weighted estimate of the
+        whole split where scores.csv has it (a file from before it did: the sample's)."""
+        if self.weighted_accuracy is not None:
+            return self.weighted_accuracy, self.weighted_ci_low, self.weighted_ci_high
+        return self.accuracy, self.ci_low, self.ci_high
+
+    @property
+    def letters(self) -> dict[str, float]:
+        """letter -> share of the answers given, from `letter_shares`."""
+        pairs = (item.split("=", 1) for item in self.letter_shares.split() if "=" in item)
+        return {k: float(v) for k, v in pairs}
 
     @property
     def is_sample(self) -> bool:
@@ -82,7 +101,7 @@ class Results:
         """(model, protocol) pairs, best mean accuracy first (the chart sorts languages by the first)."""
         acc: dict[tuple[str, str], list[float]] = defaultdict(list)
         for s in self.scores:
-            acc[s.series].append(s.accuracy)
+            acc[s.series].append(s.headline[0])
         return sorted(acc, key=lambda k: (-sum(acc[k]) / len(acc[k]), k))
 
     def series_label(self, series: tuple[str, str]) -> str:
@@ -181,6 +200,10 @@ def read_scores(path: Path, unscored: list[dict] | None = None) -> list[Score]:
             accuracy=_share(row, "accuracy", where, path), ci_low=_share(row, "ci_low", where, path),
             ci_high=_share(row, "ci_high", where, path), signature=row["signature"].strip(),
             macro_accuracy=_share(row, "macro_accuracy", where, path, optional=True),
+            **{c: _share(row, c, where, path, optional=True)
+               for c in ("weighted_accuracy", "weighted_ci_low", "weighted_ci_high")},
+            n_effective=_number(row, "n_effective", float, where, path, optional=True),
+            letter_shares=(row.get("letter_shares") or "").strip(),
             translator=(row.get("translator") or "").strip(),
             model_fingerprint=(row.get("model_fingerprint") or "").strip(),
             tool_version=(row.get("tool_version") or "").strip(), **ints)
@@ -216,7 +239,9 @@ def read_paired(path: Path) -> dict[tuple[str, str, str], dict]:
         where = f"{path}:{line}"
         rows[(row["model"], row["protocol"], row["language"])] = {
             **row, "n_paired": _number(row, "n_paired", int, where, path),
-            **{c: _number(row, c, float, where, path) for c in ("diff", "diff_low", "diff_high")}}
+            **{c: _number(row, c, float, where, path) for c in ("diff", "diff_low", "diff_high")},
+            **{c: _number(row, c, float, where, path, optional=True)
+               for c in ("weighted_diff", "weighted_diff_low", "weighted_diff_high", "weighted_p")}}
     return rows
 
 
@@ -301,7 +326,7 @@ def language_flags(results: Results) -> dict[str, float]:
 def language_order(results: Results) -> list[str]:
     """Languages by the best series' accuracy, highest first (Figure 5's order); the rest after."""
     series = results.series
-    acc = {(s.series, s.language): s.accuracy for s in results.scores}
+    acc = {(s.series, s.language): s.headline[0] for s in results.scores}
     codes = list(dict.fromkeys(s.language for s in results.scores))
 
     def key(code: str):

@@ -12,7 +12,8 @@ import base64
 from html import escape
 
 from .. import __version__
-from .leaderboard import NOT_COMPARABLE_NOTE, Board, category_names, flagged_cell, pct, signed_pct, unscored_note
+from .leaderboard import (HEADLINE, HOLM_LEVEL, NOT_COMPARABLE_NOTE, Board, category_names, diff_of, flagged_cell,
+                          holm_note, letters_cell, pct, signed_pct, unscored_note)
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "base-uri 'none'; form-action 'none'")
@@ -121,7 +122,7 @@ def _models(board: Board) -> str:
         rows.append("".join([
             td_text(m.series[0]), td_text(m.series[1]), td_num(_float(m.shots), m.shots),
             td_num(m.languages, str(m.languages)), td_num(m.mean, pct(m.mean), title=m.signature),
-            td_num(m.english.accuracy if m.english else None, pct(m.english.accuracy) if m.english else "-",
+            td_num(m.english.headline[0] if m.english else None, pct(m.english.headline[0]) if m.english else "-",
                    title=m.english.signature if m.english else ""),
             td_num(m.mean_diff, signed_pct(m.mean_diff)) if board.has_paired else "",
             td_text(m.n), td_text(m.fingerprint or "-")]))
@@ -142,7 +143,7 @@ def _languages(board: Board) -> str:
         [th("GPT-4 published %", "number")] if board.published else [])
     groups = [f'<th class="group" colspan="{len(lead)}"></th>'] + [
         f'<th class="group" scope="colgroup" colspan="{per}">{esc(board.labels[ser])}</th>' for ser in board.series]
-    header = lead + [h for _ in board.series for h in [th("accuracy %", "number"), th("n", "number")]
+    header = lead + [h for _ in board.series for h in [th("accuracy %", "number"), th("n (effective)", "number")]
                      + ([th("diff. vs en (pts)", "number")] if paired else [])]
     rows = []
     for r in board.languages:
@@ -157,20 +158,38 @@ def _languages(board: Board) -> str:
                 cells += [td_num(None, "-")] * per
                 continue
             ref = board.signature_ids.get(s.signature)
-            extra = f'<span class="ci">{pct(s.ci_low)}&ndash;{pct(s.ci_high)}</span>'
+            value, low, high = s.headline
+            extra = f'<span class="ci">{pct(low)}&ndash;{pct(high)}</span>'
             if ref:
                 extra += f'<a class="sig" href="#sig-{ref}">{ref}</a>'
             errors = f"; unparsed {s.unparsed}, errors {s.errors}" if s.unparsed or s.errors else ""
-            cells.append(td_num(s.accuracy, pct(s.accuracy), extra, title=s.signature + errors))
-            cells.append(td_num(s.n, f"{s.n:,}"))
+            sample = f"; micro {pct(s.accuracy)}, subject-equal {pct(s.macro_accuracy)}"
+            cells.append(td_num(value, pct(value), extra, title=s.signature + sample + errors))
+            eff = f" ({s.n_effective:,.0f})" if s.n_effective is not None else ""
+            cells.append(td_num(s.n, f"{s.n:,}{eff}"))
             if paired and p:
-                ci = f'<span class="ci">{signed_pct(p["diff_low"])}, {signed_pct(p["diff_high"])}</span>'
-                cells.append(td_num(p["diff"], signed_pct(p["diff"]), ci, title=f"paired over {p['n_paired']:,} ids"))
+                diff, d_low, d_high = diff_of(p)
+                mark = "*" if r.holm.get(ser, 1.0) < HOLM_LEVEL else ""
+                ci = f'<span class="ci">{signed_pct(d_low)}, {signed_pct(d_high)}</span>'
+                cells.append(td_num(diff, signed_pct(diff) + mark, ci, title=f"paired over {p['n_paired']:,} ids"))
             elif paired:
                 cells.append(td_num(None, "-"))
         rows.append("".join(cells))
     note = "" if all(r.comparable for r in board.languages) else f"† {esc(NOT_COMPARABLE_NOTE)}<br>"
+    note += f"{esc(holm_note(board))}<br>" if holm_note(board) else ""
     return table("by-language", header, rows, note + _signatures(board), groups)
+
+
+def _sample(board: Board) -> str:
+    header = [th("Model"), th("Language"), th("n", "number"), th("Micro %", "number"),
+              th("Subject-equal %", "number"), th("Answers A / B / C / D %")]
+    rows = ["".join([td_text(board.labels[ser]), td_text(r.name), td_num(s.n, f"{s.n:,}"),
+                     td_num(s.accuracy, pct(s.accuracy), f'<span class="ci">{pct(s.ci_low)}&ndash;{pct(s.ci_high)}'
+                            "</span>"),
+                     td_num(s.macro_accuracy, pct(s.macro_accuracy)), td_text(letters_cell(s))])
+            for ser in board.series for r in board.languages if (s := r.scores.get(ser))]
+    return table("unweighted", header, rows, "Micro: each scored question once (Wilson). Subject-equal: the mean of "
+                 "the subjects' accuracies. Answers: each letter's share of the answers given.")
 
 
 def _categories(board: Board) -> str:
@@ -191,7 +210,7 @@ def to_html(board: Board, chart_svg: bytes, out_label: str, extra: str = "") -> 
     chart = base64.b64encode(chart_svg).decode("ascii")
     if board.note:
         banner = (f'<p class="sample" id="sample"><strong>Sample, not the full test set:</strong> '
-                  f'{esc(board.note.removeprefix("sample: "))}. Intervals are 95% Wilson intervals.</p>')
+                  f'{esc(board.note.removeprefix("sample: "))}. Accuracies are the {esc(HEADLINE)}.</p>')
     else:
         banner = '<p class="full">Full test sets; intervals are 95% Wilson intervals.</p>'
     if board.unscored:
@@ -212,6 +231,7 @@ def to_html(board: Board, chart_svg: bytes, out_label: str, extra: str = "") -> 
     ]
     if board.categories:
         parts += ["<h2>Accuracy by category</h2>", _categories(board)]
+    parts += ["<h2>Unweighted figures</h2>", _sample(board)]
     if extra:
         parts.append(extra)
     parts += [

@@ -15,7 +15,10 @@ import pandas as pd
 
 from .data import (NOT_COMPARABLE, Results, Score, language_flags, language_order, merge_signatures,
                    sample_note)
+from ..core import stats
 from ..core.subjects import CATEGORIES
+
+HOLM_LEVEL = 0.05  # family-wise error of the claims "differs from English", per model over its languages
 
 
 @dataclass
@@ -26,6 +29,7 @@ class LanguageRow:
     scores: dict[tuple[str, str], Score] = field(default_factory=dict)
     paired: dict[tuple[str, str], dict] = field(default_factory=dict)
     flagged: float | None = None  # share of its translation's strings the checks flagged (None: English, unknown)
+    holm: dict[tuple[str, str], float] = field(default_factory=dict)  # Holm-adjusted p of the weighted difference
 
     @property
     def comparable(self) -> bool:
@@ -38,7 +42,7 @@ class ModelRow:
     label: str
     shots: str
     languages: int
-    mean: float                   # unweighted mean over its languages, share
+    mean: float                   # mean over its languages of each one's headline (weighted) estimate, share
     english: Score | None
     mean_diff: float | None       # mean paired difference vs English over non-English languages, share
     n: str
@@ -81,13 +85,17 @@ def build(results: Results, published: bool = True) -> Board:
     models = []
     for ser in series:
         mine = results.rows_of(ser)
-        diffs = [r.paired[ser]["diff"] for r in rows if ser in r.paired and r.code != "en"]
+        diffs = [diff_of(r.paired[ser])[0] for r in rows if ser in r.paired and r.code != "en"]
+        family = {r.code: r.paired[ser]["weighted_p"] for r in rows if ser in r.paired and r.code != "en"
+                  and r.paired[ser].get("weighted_p") is not None}
+        for code, adjusted in stats.holm(family).items():  # one family: this model's languages
+            next(r for r in rows if r.code == code).holm[ser] = adjusted
         ns = sorted({s.n for s in mine})
         shots = sorted({str(s.shots) for s in mine if s.shots is not None})
         prints = sorted({s.model_fingerprint for s in mine if s.model_fingerprint})
         models.append(ModelRow(
             series=ser, label=labels[ser], shots=",".join(shots) or "-", languages=len(mine),
-            mean=sum(s.accuracy for s in mine) / len(mine),
+            mean=sum(s.headline[0] for s in mine) / len(mine),
             english=next((s for s in mine if s.language == "en"), None),
             mean_diff=sum(diffs) / len(diffs) if diffs else None,
             n=f"{ns[0]:,}" if len(ns) == 1 else f"{ns[0]:,}-{ns[-1]:,}", sample=sample_note(mine),
@@ -129,6 +137,44 @@ def category_names(board: Board) -> list[str]:
 NOT_COMPARABLE_NOTE = (f"Not comparable: the checks flagged more than {100 * NOT_COMPARABLE:.0f}% of this language's "
                        "translated strings (translation_quality.md), so its score measures the translation as much "
                        "as the model.")
+
+
+def diff_of(paired: dict) -> tuple[float, float, float]:
+    """(diff, low, high) of a paired row: the size-weighted difference where paired.csv has it."""
+    if paired.get("weighted_diff") is not None:
+        return paired["weighted_diff"], paired["weighted_diff_low"], paired["weighted_diff_high"]
+    return paired["diff"], paired["diff_low"], paired["diff_high"]
+
+
+def diff_cell(row: LanguageRow, ser) -> str:
+    """'-8.7 (-14.1, -3.0)*': the weighted difference, its interval, and * when it stays clear of zero after
+    Holm's adjustment over the model's languages."""
+    p = row.paired.get(ser)
+    if not p:
+        return "-"
+    diff, low, high = diff_of(p)
+    mark = "*" if row.holm.get(ser, 1.0) < HOLM_LEVEL else ""
+    return f"{signed_pct(diff)} ({signed_pct(low)}, {signed_pct(high)}){mark}"
+
+
+def holm_note(board: Board) -> str:
+    sizes = sorted({sum(ser in r.holm for r in board.languages) for ser in board.series} - {0})
+    if not sizes:
+        return ""
+    family = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
+    return (f"* clear of zero after Holm's adjustment over the model's {family} translated languages (family-wise "
+            f"error {100 * HOLM_LEVEL:.0f}%); a difference without it is not resolved by this sample, and two "
+            "differences whose intervals overlap are not told apart.")
+
+
+def letters_cell(s: Score) -> str:
+    letters = s.letters
+    return " / ".join(f"{100 * letters[x]:.0f}" for x in "ABCD") if letters else "-"
+
+
+HEADLINE = ("size-weighted estimate of the whole test split: each subject weighs its share of the split's "
+            "questions (post-stratified), 95% interval on the effective sample size; the unweighted figures are "
+            "in the last table")
 
 
 def flagged_cell(row: LanguageRow) -> str:
@@ -177,7 +223,7 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
     out = ["# Multilingual MMLU leaderboard", ""]
     if board.note:
         out += [f"**Sample, not the full test set:** {md(board.note.removeprefix('sample: '))}. "
-                "Intervals are 95% Wilson intervals over the questions scored.", ""]
+                f"Accuracies are the {HEADLINE}.", ""]
     if board.unscored:
         out += [md(unscored_note(board)), ""]
     out += [f"![Accuracy by language]({chart_file})", "", "## Models", ""]
@@ -186,12 +232,13 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
         ["Model", "Protocol", "Shots", "Languages", "Mean accuracy %", "English %"]
         + (["Mean diff. vs English (pts)"] if paired else []) + ["n per language"],
         [[md_code(m.series[0]), md_code(m.series[1]), m.shots, str(m.languages), pct(m.mean),
-          pct(m.english.accuracy) if m.english else "-"] + ([signed_pct(m.mean_diff)] if paired else []) + [m.n]
-         for m in board.models])
-    out += ["", *_signature_lines(board), "", "## Accuracy by language (%, 95% interval)", ""]
+          pct(m.english.headline[0]) if m.english else "-"] + ([signed_pct(m.mean_diff)] if paired else [])
+         + [m.n] for m in board.models])
+    out += ["", *_signature_lines(board), "", "## Accuracy by language (%, 95% interval)", "",
+            f"Accuracy: the {HEADLINE}. Diff. vs en: the same, paired question by question with English.", ""]
     header = ["Language", "Code", "Strings flagged %"] + (["GPT-4 published"] if board.published else [])
     for ser in board.series:
-        header += [md_code(board.labels[ser]), "n"] + (["diff. vs en"] if paired else [])
+        header += [md_code(board.labels[ser]), "n (effective)"] + (["diff. vs en"] if paired else [])
     rows = []
     for r in board.languages:
         cells = [md(r.name) + ("" if r.comparable else " †"), md_code(r.code), flagged_cell(r)]
@@ -199,15 +246,20 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
             cells.append(f"{r.gpt4:.1f}" if r.gpt4 is not None else "-")
         for ser in board.series:
             s = r.scores.get(ser)
-            p = r.paired.get(ser)
-            cells += [f"{pct(s.accuracy)} ({pct(s.ci_low)}-{pct(s.ci_high)})" if s else "-", f"{s.n:,}" if s else "-"]
+            if s is None:
+                cells += ["-", "-"] + (["-"] if paired else [])
+                continue
+            value, low, high = s.headline
+            eff = f" ({s.n_effective:,.0f})" if s.n_effective is not None else ""
+            cells += [f"{pct(value)} ({pct(low)}-{pct(high)})", f"{s.n:,}{eff}"]
             if paired:
-                cells.append(f"{signed_pct(p['diff'])} ({signed_pct(p['diff_low'])}, {signed_pct(p['diff_high'])})"
-                             if p else "-")
+                cells.append(diff_cell(r, ser))
         rows.append(cells)
     out += md_table(header, rows)
     if any(not r.comparable for r in board.languages):
         out += ["", f"† {NOT_COMPARABLE_NOTE}"]
+    if holm_note(board):
+        out += ["", holm_note(board)]
     out += ["", *_signature_lines(board)]
     if board.categories:
         names = category_names(board)
@@ -217,14 +269,25 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
                           *[f"{pct(e[c][0])} ({e[c][1]:,})" if c in e else "-" for c in names]]
                          for e in board.categories])
         out += ["", *_signature_lines(board)]
+    out += ["", "## Unweighted figures", "",
+            "Micro: every scored question counts once (Wilson interval). Subject-equal: the mean of the subjects' "
+            "accuracies. Answers A / B / C / D: the share of each letter among the answers given (a model that "
+            "leans on one letter moves with that bias when a language changes it).", ""]
+    out += md_table(["Model", "Language", "n", "Micro %", "Subject-equal %", "Answers A / B / C / D %"],
+                    [[md_code(board.labels[ser]), md(r.name), f"{s.n:,}",
+                      f"{pct(s.accuracy)} ({pct(s.ci_low)}-{pct(s.ci_high)})", pct(s.macro_accuracy),
+                      letters_cell(s)]
+                     for ser in board.series for r in board.languages if (s := r.scores.get(ser))])
     return "\n".join(out) + "\n"
 
 
 # --- CSV ---------------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("language", "language_name", "model", "protocol", "shots", "n", "correct", "unparsed", "errors",
-               "accuracy", "ci_low", "ci_high", "macro_accuracy", "diff_vs_en", "diff_low", "diff_high",
-               "gpt4_published", "strings_flagged", "comparable", "sample", "signature")
+               "accuracy", "ci_low", "ci_high", "macro_accuracy", "weighted_accuracy", "weighted_ci_low",
+               "weighted_ci_high", "n_effective", "diff_vs_en", "diff_low", "diff_high", "weighted_diff",
+               "weighted_diff_low", "weighted_diff_high", "holm_p", "letter_shares", "gpt4_published",
+               "strings_flagged", "comparable", "sample", "signature")
 
 
 def _cell(value) -> str:
@@ -245,8 +308,11 @@ def to_csv(board: Board) -> str:
             p = r.paired.get(ser) or {}
             rows.append([_cell(v) for v in (
                 r.code, r.name, s.model, s.protocol, s.shots, s.n, s.correct, s.unparsed, s.errors,
-                s.accuracy, s.ci_low, s.ci_high, s.macro_accuracy, p.get("diff"), p.get("diff_low"),
-                p.get("diff_high"), None if r.gpt4 is None else round(r.gpt4 / 100, 4),
+                s.accuracy, s.ci_low, s.ci_high, s.macro_accuracy, s.weighted_accuracy, s.weighted_ci_low,
+                s.weighted_ci_high, s.n_effective, p.get("diff"), p.get("diff_low"), p.get("diff_high"),
+                p.get("weighted_diff"), p.get("weighted_diff_low"), p.get("weighted_diff_high"),
+                None if ser not in r.holm else round(r.holm[ser], 6), s.letter_shares or None,
+                None if r.gpt4 is None else round(r.gpt4 / 100, 4),
                 None if r.flagged is None else round(r.flagged, 4), "yes" if r.comparable else "no",
                 "yes" if s.is_sample else "no", s.signature)])
     # every cell is already text: pandas only quotes and joins

@@ -70,3 +70,71 @@ def test_paired_interval_covers_the_truth_about_95_percent():
         _, _, low, high = stats.paired_difference(pairs)
         hits += low <= 0.1 <= high
     assert 0.91 <= hits / trials <= 0.99
+
+
+def test_the_weighted_estimate_on_a_hand_computed_stratified_case():
+    # two subjects: a (90 questions in the split, 2 scored, both right), b (10, 2 scored, none right)
+    items = [("a", True), ("a", True), ("b", False), ("b", False)]
+    p, low, high, n_eff = stats.weighted_accuracy(items, {"a": 90, "b": 10})
+    assert p == pytest.approx(0.9)  # 0.9 * 1 + 0.1 * 0, where the sample says 0.5
+    # weights per item 0.45, 0.45, 0.05, 0.05: n_eff = 1 / (2 * 0.45^2 + 2 * 0.05^2) = 1 / 0.41
+    assert n_eff == pytest.approx(1 / 0.41)
+    assert (low, high) == pytest.approx(stats.wilson(0.9 * n_eff, n_eff))
+
+
+def test_on_a_full_split_the_weighted_figures_are_the_ordinary_ones():
+    rng = random.Random(7)
+    sizes = {"a": 30, "b": 7, "c": 120}
+    items = [(h, rng.random() < 0.6) for h, n in sizes.items() for _ in range(n)]
+    p, low, high, n_eff = stats.weighted_accuracy(items, sizes)
+    k = sum(right for _, right in items)
+    assert p == pytest.approx(k / len(items)) and n_eff == pytest.approx(len(items))
+    assert (low, high) == pytest.approx(stats.wilson(k, len(items)))
+    pairs = [(h, right, rng.random() < 0.5) for h, right in items]
+    assert stats.weighted_paired(pairs, sizes) == pytest.approx(
+        stats.paired_difference([(a, b) for _, a, b in pairs]))
+
+
+def test_a_balanced_sample_of_unequal_subjects_has_a_wider_interval_than_wilson():
+    sizes = {"law": 1534, "virology": 166, "anatomy": 135, "astronomy": 152}
+    items = [(h, i % 2 == 0) for h in sizes for i in range(5)]
+    p, low, high, n_eff = stats.weighted_accuracy(items, sizes)
+    w_low, w_high = stats.wilson(sum(r for _, r in items), len(items))
+    assert n_eff < len(items) and high - low > w_high - w_low
+
+
+def test_holm_on_a_hand_computed_family():
+    # m = 4, sorted: a 0.01 x 4 = 0.04, c 0.02 x 3 = 0.06, b 0.04 x 2 = 0.08, d 0.5 x 1 = 0.5
+    adjusted = stats.holm({"a": 0.01, "b": 0.04, "c": 0.02, "d": 0.5})
+    assert adjusted == pytest.approx({"a": 0.04, "c": 0.06, "b": 0.08, "d": 0.5})
+    assert stats.holm({"x": 0.3, "y": 0.3}) == pytest.approx({"x": 0.6, "y": 0.6})
+
+
+def test_the_p_value_matches_its_interval():
+    pairs = [(True, False)] * 30 + [(False, True)] * 12 + [(True, True)] * 40 + [(False, False)] * 18
+    p = stats.p_value(lambda z: stats.paired_difference(pairs, z)[2:])
+    z = stats.Z95
+    _, _, low, _ = stats.paired_difference(pairs, z)
+    assert low > 0 and p < 0.05  # the 95% interval clears 0: p under 0.05
+    # at the z that p implies, the interval just reaches 0
+    from statistics import NormalDist
+    z_p = NormalDist().inv_cdf(1 - p / 2)
+    assert stats.paired_difference(pairs, z_p)[2] == pytest.approx(0.0, abs=1e-6)
+    assert stats.p_value(lambda z: (-0.1, 0.2)) == 1.0
+
+
+def test_the_cluster_bootstrap_is_reproducible_and_wider_than_pairs_taken_as_independent():
+    rng = random.Random(3)
+    # 60 question ids, each in three languages; a question's English answer is the same in all three
+    clusters = {}
+    for i in range(60):
+        en = rng.random() < 0.6
+        clusters[i] = [(en and rng.random() < 0.7 or (not en and rng.random() < 0.2), en) for _ in range(3)]
+    one = stats.cluster_bootstrap(clusters, reps=2000, seed=11)
+    assert one == stats.cluster_bootstrap(clusters, reps=2000, seed=11)
+    assert one != stats.cluster_bootstrap(clusters, reps=2000, seed=12)
+    diff, low, high = one
+    pooled = [pair for pairs in clusters.values() for pair in pairs]
+    assert diff == pytest.approx(sum(a - b for a, b in pooled) / len(pooled))
+    independent = stats.cluster_bootstrap({i: [pair] for i, pair in enumerate(pooled)}, reps=2000, seed=11)
+    assert low < diff < high and high - low > independent[2] - independent[1]

@@ -252,3 +252,37 @@ def test_a_broken_browser_costs_only_the_screenshot(results, monkeypatch, capsys
     assert "warning: no leaderboard.png, chromium failed: chromium closed its pipe" in capsys.readouterr().out
     with pytest.raises(MmluMlError, match="could not screenshot leaderboard.html .*pass --no-screenshot"):
         run_report(results, screenshot=True)
+
+
+def test_the_weighted_estimate_is_the_headline_and_claims_carry_their_family(tmp_path):
+    """Where scores.csv has the whole split's estimate, the tables and the chart's bars show it (the micro and
+    subject-equal figures stay, labelled); a difference is starred only when it survives Holm over the model's
+    languages; each letter's share of the answers is shown."""
+    rows = write_results(tmp_path)
+    columns = [*rows[0], "weighted_accuracy", "weighted_ci_low", "weighted_ci_high", "n_effective", "letter_shares"]
+    for r in rows:
+        r.update(weighted_accuracy=r["accuracy"] - 0.05, weighted_ci_low=r["ci_low"] - 0.08,
+                 weighted_ci_high=r["ci_high"] - 0.02, n_effective=17.5, letter_shares="A=0.100 B=0.200 C=0.600 D=0.100")
+    write_csv(tmp_path / "scores.csv", rows, columns)
+    with open(tmp_path / "paired.csv", encoding="utf-8") as f:
+        paired = list(csv.DictReader(f))
+    # per model: de p=0.01, sw p=0.03, zh p=0.04 -> Holm 0.03, 0.06, 0.06: only de keeps its star
+    p_of = {"de": 0.01, "sw": 0.03, "zh": 0.04, "en": None}
+    for r in paired:
+        r.update(weighted_diff=float(r["diff"]) - 0.01, weighted_diff_low=float(r["diff_low"]) - 0.05,
+                 weighted_diff_high=float(r["diff_high"]), weighted_p=p_of[r["language"]])
+    write_csv(tmp_path / "paired.csv", [r for r in paired if r["language"] != "en"], list(paired[0]))
+    run_report(tmp_path, published=True, screenshot=False)
+    text = (tmp_path / "report" / "leaderboard.md").read_text(encoding="utf-8")
+    qwen_de = next(r for r in rows if r["model"] == QWEN and r["language"] == "de")
+    shown = f"{100 * (qwen_de['accuracy'] - 0.05):.1f} ({100 * (qwen_de['ci_low'] - 0.08):.1f}-"
+    assert shown in text and "30 (18)" in text  # the weighted figure, n with its effective n
+    starred = re.findall(r"\| ([+-]\d+\.\d) \(([+-]\d+\.\d), ([+-]\d+\.\d)\)(\*?) \|", text)
+    assert len(starred) == 6 and sum(1 for *_, star in starred if star) == 2  # de, for each of the two models
+    assert "Holm's adjustment over the model's 3 translated languages" in text
+    assert "10 / 20 / 60 / 10" in text and "Subject-equal %" in text  # letters; the unweighted table
+    board = leaderboard.build(report_data.load(tmp_path))
+    de = next(r for r in board.languages if r.code == "de")
+    assert de.holm[(QWEN, "gpt4")] == pytest.approx(0.03)
+    svg = (tmp_path / "report" / "accuracy_by_language.svg").read_text(encoding="utf-8")
+    assert "size-weighted estimate" in svg
