@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from .data import NOT_COMPARABLE, Results, language_flags, language_order, merge_signatures, sample_note
+from .data import (NOT_COMPARABLE, PILOT_FLAGGED, Results, language_flags, language_order, merge_signatures, pilots,
+                   sample_note)
 from .leaderboard import NOT_COMPARABLE_NOTE
 
 BASELINE_COLOR = "#a9b4c2"
@@ -69,7 +70,8 @@ def title_lines(results: Results) -> tuple[str, str]:
 
 def draw(results: Results, published: bool = True) -> Figure:
     series = results.series
-    order = language_order(results)
+    piloted = pilots(results)
+    order = language_order(results) + sorted(piloted, key=lambda c: -(results.gpt4(c) or 0))
     by_key = {(s.series, s.language): s for s in results.scores}
     pub = {c: results.gpt4(c) for c in order if published and results.gpt4(c) is not None}
     baselines = [b for b in results.baselines if not b.name.startswith("GPT-4")]  # GPT-4 is the green series
@@ -101,6 +103,9 @@ def draw(results: Results, published: bool = True) -> Figure:
             y += 1
         # the translation's quality beside its bars: the share of its strings the checks flagged
         flag = f"  ({100 * flags[code]:.0f}% flagged{' †' if code in faded else ''})" if code in flags else ""
+        if code in piloted:  # translated, no score: what its pilot showed
+            flag = (f"  (pilot {100 * piloted[code]:.0f}% flagged: "
+                    + ("cannot write ‡)" if piloted[code] > PILOT_FLAGGED else "to come)"))
         ticks.append(start + (k - 1) / 2), labels.append(results.language_name(code) + flag)
         y += gap
     span = y - gap
@@ -110,6 +115,9 @@ def draw(results: Results, published: bool = True) -> Figure:
     sig_lines = [w for line in sigs for w in wrap_signature("signature " + line)]
     if faded:
         sig_lines = wrap_signature(f"† faded, hatched: {NOT_COMPARABLE_NOTE}") + sig_lines
+    if any(share > PILOT_FLAGGED for share in piloted.values()):
+        sig_lines = wrap_signature(f"‡ not scored: more than {100 * PILOT_FLAGGED:.0f}% of its pilot's strings "
+                                   "flagged; the translator cannot write it (--translator azure can)") + sig_lines
     legend_items = [Patch(color=colors[i], label=results.series_label(ser)) for i, ser in enumerate(series)]
     if pub:
         legend_items.append(Patch(color=GPT4_COLOR, label="GPT-4, published (3-shot, Azure-translated MMLU)"))

@@ -26,6 +26,11 @@ EPS = 1e-5  # scores.csv rounds to 6 decimals
 # faded and hatched, with a footnote: its score measures the translation as much as the model. 10% is the
 # threshold of the broadest check (not_target_language) applied to the union of all checks.
 NOT_COMPARABLE = 0.10
+# A language piloted (its dev shots and instruction lines translated) whose pilot has more than this share of
+# its strings flagged is one the translator cannot write: it goes on the board with that share and no score, and
+# no more compute goes to it (bench/published.sh reads this too). 40%: past Swahili's 33%, which the board scores
+# (hatched), so it stops only a language written mostly wrong.
+PILOT_FLAGGED = 0.40
 
 
 @dataclass(frozen=True)
@@ -320,6 +325,21 @@ def language_flags(results: Results) -> dict[str, float]:
         found = [(share, n) for share, n in found if share is not None]
         if found:
             out[code] = sum(share * n for share, n in found) / sum(n for _, n in found)
+    return out
+
+
+def pilots(results: Results) -> dict[str, float]:
+    """Languages translated but not scored -> the flag share of their dev split (the pilot): over PILOT_FLAGGED,
+    one the translator cannot write; under it, one whose scores are still to come."""
+    scored = {s.language for s in results.scores}
+    names = {s.translator.split("(")[0] for s in results.scores} or {"local"}
+    out = {}
+    for m in results.manifests:
+        code = m.get("language")
+        if code not in scored and code != "en" and m.get("split") == "dev" and m.get("_translator_dir") in names:
+            share = flag_share(m)
+            if share is not None:
+                out[code] = share
     return out
 
 

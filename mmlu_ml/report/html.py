@@ -13,7 +13,7 @@ from html import escape
 
 from .. import __version__
 from .leaderboard import (HEADLINE, HOLM_LEVEL, NOT_COMPARABLE_NOTE, Board, category_names, diff_of, flagged_cell,
-                          holm_note, letters_cell, pct, signed_pct, unscored_note)
+                          holm_note, letters_cell, pct, pilot_mark, pilot_note, signed_pct, unscored_note)
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "base-uri 'none'; form-action 'none'")
@@ -147,7 +147,8 @@ def _languages(board: Board) -> str:
                      + ([th("diff. vs en (pts)", "number")] if paired else [])]
     rows = []
     for r in board.languages:
-        cells = [td_text(r.name + ("" if r.comparable else " †")), td_text(r.code),
+        cells = [td_text(r.name + ("" if r.comparable or r.pilot is not None else " †") + pilot_mark(r)),
+                 td_text(r.code),
                  td_num(r.flagged, flagged_cell(r), title="" if r.comparable else NOT_COMPARABLE_NOTE)]
         if board.published:
             cells.append(td_num(r.gpt4, "-" if r.gpt4 is None else f"{r.gpt4:.1f}",
@@ -175,7 +176,9 @@ def _languages(board: Board) -> str:
             elif paired:
                 cells.append(td_num(None, "-"))
         rows.append("".join(cells))
-    note = "" if all(r.comparable for r in board.languages) else f"† {esc(NOT_COMPARABLE_NOTE)}<br>"
+    note = "" if all(r.comparable or r.pilot is not None for r in board.languages) else \
+        f"† {esc(NOT_COMPARABLE_NOTE)}<br>"
+    note += "".join(f"{esc(line)}<br>" for line in pilot_note(board))
     note += f"{esc(holm_note(board))}<br>" if holm_note(board) else ""
     return table("by-language", header, rows, note + _signatures(board), groups)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .data import (NOT_COMPARABLE, Results, Score, language_flags, language_order, merge_signatures,
-                   sample_note)
+from .data import (NOT_COMPARABLE, PILOT_FLAGGED, Results, Score, language_flags, language_order,
+                   merge_signatures, pilots, sample_note)
 from ..core import stats
 from ..core.subjects import CATEGORIES
 
@@ -30,6 +30,11 @@ class LanguageRow:
     paired: dict[tuple[str, str], dict] = field(default_factory=dict)
     flagged: float | None = None  # share of its translation's strings the checks flagged (None: English, unknown)
     holm: dict[tuple[str, str], float] = field(default_factory=dict)  # Holm-adjusted p of the weighted difference
+    pilot: float | None = None  # translated, not scored: its pilot's flag share (data.pilots)
+
+    @property
+    def unwritable(self) -> bool:
+        return self.pilot is not None and self.pilot > PILOT_FLAGGED
 
     @property
     def comparable(self) -> bool:
@@ -82,6 +87,9 @@ def build(results: Results, published: bool = True) -> Board:
                 if (s.model, s.protocol, code) in results.paired:
                     row.paired[s.series] = results.paired[(s.model, s.protocol, code)]
         rows.append(row)
+    for code, share in sorted(pilots(results).items(), key=lambda kv: results.language_name(kv[0])):
+        rows.append(LanguageRow(code, results.language_name(code), results.gpt4(code) if published else None,
+                                flagged=share, pilot=share))
     models = []
     for ser in series:
         mine = results.rows_of(ser)
@@ -177,6 +185,22 @@ HEADLINE = ("size-weighted estimate of the whole test split: each subject weighs
             "in the last table")
 
 
+def pilot_mark(row: LanguageRow) -> str:
+    return "" if row.pilot is None else " ‡" if row.unwritable else " §"
+
+
+def pilot_note(board: Board) -> list[str]:
+    out = []
+    if any(r.unwritable for r in board.languages):
+        out.append(f"‡ Not scored: the translator could not write it. Its pilot (the dev shots and instruction lines) "
+                   f"had more than {100 * PILOT_FLAGGED:.0f}% of its strings flagged by the checks (the share shown), "
+                   "so no more compute went to it; score it with a translator that writes it (`mmlu-ml translate "
+                   "--translator azure`, or `openai` with a bigger model) and `mmlu-ml evaluate`.")
+    if any(r.pilot is not None and not r.unwritable for r in board.languages):
+        out.append("§ Translated, its pilot under the flag threshold; its scores are still to come.")
+    return out
+
+
 def flagged_cell(row: LanguageRow) -> str:
     return "-" if row.flagged is None else f"{100 * row.flagged:.1f}"
 
@@ -241,7 +265,8 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
         header += [md_code(board.labels[ser]), "n (effective)"] + (["diff. vs en"] if paired else [])
     rows = []
     for r in board.languages:
-        cells = [md(r.name) + ("" if r.comparable else " †"), md_code(r.code), flagged_cell(r)]
+        cells = [md(r.name) + ("" if r.comparable or r.pilot is not None else " †") + pilot_mark(r), md_code(r.code),
+                 flagged_cell(r)]
         if board.published:
             cells.append(f"{r.gpt4:.1f}" if r.gpt4 is not None else "-")
         for ser in board.series:
@@ -256,8 +281,9 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
                 cells.append(diff_cell(r, ser))
         rows.append(cells)
     out += md_table(header, rows)
-    if any(not r.comparable for r in board.languages):
+    if any(not r.comparable and r.pilot is None for r in board.languages):
         out += ["", f"† {NOT_COMPARABLE_NOTE}"]
+    out += [line for note in pilot_note(board) for line in ("", md(note))]
     if holm_note(board):
         out += ["", holm_note(board)]
     out += ["", *_signature_lines(board)]

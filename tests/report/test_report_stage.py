@@ -286,3 +286,21 @@ def test_the_weighted_estimate_is_the_headline_and_claims_carry_their_family(tmp
     assert de.holm[(QWEN, "gpt4")] == pytest.approx(0.03)
     svg = (tmp_path / "report" / "accuracy_by_language.svg").read_text(encoding="utf-8")
     assert "size-weighted estimate" in svg
+
+
+def test_a_language_the_translator_cannot_write_is_on_the_board_with_its_pilot_share(tmp_path):
+    write_results(tmp_path)
+    for code, share in (("te", 0.62), ("ru", 0.08)):  # piloted: dev translated, nothing scored
+        folder = tmp_path / "translations" / "local" / code
+        folder.mkdir(parents=True)
+        (folder / "dev.manifest.json").write_text(json.dumps({
+            "language": code, "split": "dev", "translator": {"backend": "local"},
+            "checks": {"strings": 400, "flagged": {"share": share, "count": int(400 * share)}, "failed": []}}))
+    run_report(tmp_path, published=True, screenshot=False)
+    text = (tmp_path / "report" / "leaderboard.md").read_text(encoding="utf-8")
+    telugu = next(line for line in text.splitlines() if line.startswith("| Telugu"))
+    assert "‡" in telugu and "| 62.0 |" in telugu and "%" not in telugu.split("| 62.0 |")[1].replace("-", "")
+    assert "--translator azure" in text and "§ Translated" in text
+    assert "Russian §" in text
+    svg = (tmp_path / "report" / "accuracy_by_language.svg").read_text(encoding="utf-8")
+    assert "cannot write" in svg and "Telugu" in svg
