@@ -332,18 +332,39 @@ def names_subject(back: str, subject: str) -> bool:
     return True
 
 
+_FRAME_STOPWORDS = frozenset("a an the of about and by on to in for".split())
+
+
+def _stem_found(word: str, text: str) -> bool:
+    stem = word[:max(4, len(word) - 3)] if len(word) > 4 else word
+    return re.search(rf"(?<!\w){re.escape(stem)}", text) is not None
+
+
+def keeps_frame(back: str, english: str, subject: str) -> bool:
+    """Whether a line's back-translation keeps at least half of what its English says beside the subject ("A
+    highly knowledgeable ... model answers multiple-choice questions"): a line the model rewrote into another
+    instruction ("follow the instructions and give a precise answer") names its subject and still fails."""
+    text = back.casefold()
+    subject_words = set(subject.split("_"))
+    words = [w for w in re.findall(r"[a-z]+", english.casefold())
+             if w not in _FRAME_STOPWORDS and w not in subject_words and len(w) >= 3]
+    return not words or sum(_stem_found(w, text) for w in words) >= 0.5 * len(words)
+
+
 def check_lines(lines: dict[str, tuple[str, str, str | None, str]], target: Language) -> dict[str, list]:
     """The checks of a string on translated instruction lines (`key -> (English, translation, its
-    back-translation into English or None, subject)`), plus `subject_named` (`names_subject` on the
-    back-translation; a line with none is not judged on it). Returns key -> the checks it fails, for the lines
-    that fail one."""
+    back-translation into English or None, subject)`), plus `subject_named` (`names_subject`) and `frame_lost`
+    (`keeps_frame`) on the back-translation (a line without one is judged on neither). Returns key -> the checks
+    it fails, for the lines that fail one."""
     checker = _Strings(target, _RATIO.get(target.script, 1.0))
     for key, (english, translated, _, _) in lines.items():
         checker.check(key, "instruction", english, translated)
     flags = checker.finish()
-    for key, (_, _, back, subject) in lines.items():
+    for key, (english, _, back, subject) in lines.items():
         if back is not None and not names_subject(back, subject):
             flags["subject_named"].append(key)
+        if back is not None and not keeps_frame(back, english, subject):
+            flags["frame_lost"].append(key)
     out: dict[str, list] = defaultdict(list)
     for check, keys in flags.items():
         for key in dict.fromkeys(keys):

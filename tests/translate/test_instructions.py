@@ -12,20 +12,20 @@ L = load().languages
 HEAD = "Ein sehr kundiges KI-Modell beantwortet Multiple-Choice-Fragen über "
 # Lines of the published German board (issue 37) and what Qwen2.5-Coder 1.5B gave back in English for them.
 WRONG = {
-    "high_school_geography": ("Hauptschule-Geschichte", "answers questions about high school history."),
-    "high_school_mathematics": ("die Hauptschule", "answers questions about the primary school."),
-    "medical_genetics": ("Medikamentenschutz", "answers questions about medication safety."),
-    "public_relations": ("die Publizieren", "answers questions about publishing."),
-    "us_foreign_policy": ("unsere Außenpolitik", "answers questions about our foreign policy."),
+    "high_school_geography": ("Hauptschule-Geschichte", "A highly intelligent AI model answers multiple-choice questions about high school history."),
+    "high_school_mathematics": ("die Hauptschule", "A highly intelligent AI model answers multiple-choice questions about the primary school."),
+    "medical_genetics": ("Medikamentenschutz", "A highly intelligent AI model answers multiple-choice questions about medication safety."),
+    "public_relations": ("die Publizieren", "A highly intelligent AI model answers multiple-choice questions about publishing."),
+    "us_foreign_policy": ("unsere Außenpolitik", "A highly intelligent AI model answers multiple-choice questions about our foreign policy."),
 }
 SOUND = {
-    "astronomy": ("Astronomie", "answers questions about astronomy."),
-    "high_school_biology": ("Hauptschulebiologie", "answers questions about biology at the high school level."),
-    "high_school_us_history": ("die US Geschichte", "answers questions about the US history of higher education."),
-    "international_law": ("die internationale Recht", "answers questions about international law."),
-    "professional_law": ("die rechtlichen Praktiken", "answers questions about legal practices."),
-    "human_aging": ("die Alterswissenschaft", "answers questions about aging."),
-    "miscellaneous": ("verschiedene Themen", "answers questions on various topics."),
+    "astronomy": ("Astronomie", "A highly intelligent AI model answers multiple-choice questions about astronomy."),
+    "high_school_biology": ("Hauptschulebiologie", "A highly intelligent AI model answers multiple-choice questions about biology at the high school level."),
+    "high_school_us_history": ("die US Geschichte", "A highly intelligent AI model answers multiple-choice questions about the US history of higher education."),
+    "international_law": ("die internationale Recht", "A highly intelligent AI model answers multiple-choice questions about international law."),
+    "professional_law": ("die rechtlichen Praktiken", "A highly intelligent AI model answers multiple-choice questions about legal practices."),
+    "human_aging": ("die Alterswissenschaft", "A highly intelligent AI model answers multiple-choice questions about aging."),
+    "miscellaneous": ("verschiedene Themen", "A highly intelligent AI model answers multiple-choice questions on various topics."),
 }
 
 
@@ -59,7 +59,7 @@ def test_a_subject_is_named_by_its_topic_words_stems_and_usual_forms(back, subje
     ("Ein sehr kundiges Modell beantwortet Fragen über Astronomie, weil es unterschrieben wurde, weil es "
      "unterschrieben wurde, weil es unterschrieben wurde, weil es unterschrieben wurde.", "loops"),
     ("A highly knowledgeable and intelligent artificial intelligence model answers multiple-choice questions "
-     "about astronomy", "echoed_english"),
+     "An AI model answers multiple-choice questions about astronomy", "echoed_english"),
 ])
 def test_a_line_that_loops_or_stays_english_is_flagged(line, check):
     english = instructions.english(["astronomy"])["gopher"]["astronomy"]
@@ -87,13 +87,13 @@ def _board():
     fixed = {"medical_genetics": HEAD + '"Medizinische Genetik".', "us_foreign_policy": HEAD + '„unsere Politik“.',
              "nutrition": HEAD + "die Nährstoffe."}
     named = HEAD + "„US Foreign Policy“."
-    table = {translated["gopher"]["astronomy"]: "about astronomy",
-             translated["gopher"]["medical_genetics"]: "about medication safety",
-             translated["gopher"]["us_foreign_policy"]: "about our foreign policy",
-             translated["gopher"]["nutrition"]: "about nutrients",
+    table = {translated["gopher"]["astronomy"]: "An AI model answers multiple-choice questions about astronomy",
+             translated["gopher"]["medical_genetics"]: "An AI model answers multiple-choice questions about medication safety",
+             translated["gopher"]["us_foreign_policy"]: "An AI model answers multiple-choice questions about our foreign policy",
+             translated["gopher"]["nutrition"]: "An AI model answers multiple-choice questions about nutrients",
              **{instructions.variant("gopher", s): fixed[s] for s in fixed},
-             fixed["medical_genetics"]: 'about "Medical Genetics"', fixed["us_foreign_policy"]: "about our politics",
-             fixed["nutrition"]: "about the nutrients", named: 'about "US Foreign Policy"'}
+             fixed["medical_genetics"]: 'An AI model answers multiple-choice questions about "Medical Genetics"', fixed["us_foreign_policy"]: "An AI model answers multiple-choice questions about our politics",
+             fixed["nutrition"]: "An AI model answers multiple-choice questions about the nutrients", named: 'An AI model answers multiple-choice questions about "US Foreign Policy"'}
     return lines, translated, fixed, table, named
 
 
@@ -111,7 +111,7 @@ def test_a_flagged_line_is_translated_again_and_replaced_only_where_the_variant_
                       "by_check": {"subject_named": 3},
                       "ids": ["gopher/medical_genetics", "gopher/nutrition", "gopher/us_foreign_policy"],
                       "still": ["gopher/nutrition"]}
-    assert used["back"]["gopher/medical_genetics"] == 'about "Medical Genetics"'
+    assert used["back"]["gopher/medical_genetics"] == 'An AI model answers multiple-choice questions about "Medical Genetics"'
     # what instructions.json keeps is enough to settle again without asking anything
     again = Scripted({})
     seeded = instructions.seeds(used, L["en"], L["de"])
@@ -129,3 +129,14 @@ def test_a_line_still_failing_counts_in_the_flagged_share_and_fails_strict():
     out = instructions.count_in(checks_, report)
     assert out["flagged"] == {"share": 0.05, "count": 5, "questions": 2, "instruction_lines": 1}
     assert out["failed"] == ["instruction_lines"] and out["instructions"] == report
+
+
+@pytest.mark.parametrize("back,kept", [
+    ("A highly intelligent and intelligent AI model answers multiple-choice questions about astronomy.", True),
+    ("Please follow the instructions and provide a precise response.", False),
+])
+def test_a_line_rewritten_into_another_instruction_loses_its_frame(back, kept):
+    english = instructions.english(["astronomy"])["gopher"]["astronomy"]
+    assert checks.keeps_frame(back, english, "astronomy") is kept
+    flags = checks.check_lines({"gopher/astronomy": (english, HEAD + "Astronomie.", back, "astronomy")}, L["de"])
+    assert ("frame_lost" in flags.get("gopher/astronomy", [])) is not kept
