@@ -3,6 +3,9 @@
 # protocol (3 translated dev shots), MMLU test, all 57 subjects x the first $LIMIT questions, English and $LANGS
 # translated by the embedded local translator (TRANSLATOR=... for another).
 #   bash bench/published.sh            (or: make published)
+# A language goes through a pilot first: its dev shots and instruction lines; past report/data.py's PILOT_FLAGGED
+# share of flagged strings it is one the translator cannot write, goes on the board with that share, and gets no
+# more compute (neither its test questions nor any scoring).
 # Resumable across sessions and machines: the translations it finished are committed under
 # results/published/translations/ and are taken back when the translator's fingerprint matches (a fresh clone
 # re-translates nothing published), predictions resume per question, and the work goes in pieces - a language's
@@ -28,30 +31,56 @@ STEP=${STEP:-all}   # translate | evaluate | report | all
 PIECE=${PIECE:-19}  # subjects a translation piece adds
 TRANSLATOR=${TRANSLATOR:-local}  # the board's: the embedded local model (azure, openai: with their settings)
 AFTER=${AFTER:-}
+PILOT_FLAGGED=${PILOT_FLAGGED:-}  # the pilot's threshold (a share); empty: the report's, report/data.py
 
-covered() {  # folder subject...: how many subjects, from the first, its dev (3 shots) and test ($LIMIT) hold
-  $BIN/python - "$LIMIT" "$@" <<'PY'
+covered() {  # folder split per subject...: how many subjects, from the first, the split's file holds
+  $BIN/python - "$@" <<'PY'
 import json, sys
 from pathlib import Path
-limit, folder, subjects = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
-def units(split):
-    try:
-        return json.loads((folder / f"{split}.manifest.json").read_text(encoding="utf-8")).get("units") or {}
-    except (OSError, ValueError):
-        return {}
-dev, test = units("dev"), units("test")
+folder, split, per, subjects = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+try:
+    units = json.loads((folder / f"{split}.manifest.json").read_text(encoding="utf-8")).get("units") or {}
+except (OSError, ValueError):
+    units = {}
 held = 0
 for s in subjects:
-    if f"{s}/dev/2" not in dev or f"{s}/test/{limit - 1}" not in test:
+    if f"{s}/{split}/{per - 1}" not in units:
         break
     held += 1
 print(held)
+PY
+}
+pilot() {  # folder: "pass" or "fail <flagged %>" from the dev split's flag share (report/data.py PILOT_FLAGGED)
+  $BIN/python - "$1" "$PILOT_FLAGGED" <<'PY'
+import json, sys
+from pathlib import Path
+from mmlu_ml.report.data import PILOT_FLAGGED, flag_share
+share = flag_share(json.loads((Path(sys.argv[1]) / "dev.manifest.json").read_text(encoding="utf-8"))) or 0.0
+print("pass" if share <= float(sys.argv[2] or PILOT_FLAGGED) else f"fail {100 * share:.1f}")
 PY
 }
 redraw() { if [ -f "$OUT/scores.csv" ]; then $BIN/mmlu-ml report --out "$OUT" >/dev/null; fi; }
 after() {
   redraw
   if [ -n "$AFTER" ]; then bash -c "$AFTER" _ "$1"; fi
+}
+pieces() {  # split per label lang: translate the split piece by piece from what the files hold
+  local split=$1 per=$2 label=$3 lang=$4 held first k piece
+  held=$(covered "$OUT/translations/$TRANSLATOR/$lang" "$split" "$per" "${subjects[@]}")
+  if [ "$held" -ge "$n" ]; then echo "$lang: all $n subjects already translated ($split)"; return; fi
+  if [ "$held" -gt 0 ]; then echo "$lang: $held of $n subjects already translated ($split), going on from there"; fi
+  first=$(( (held / PIECE + 1) * PIECE ))
+  for ((k = first < n ? first : n; ; k = k + PIECE < n ? k + PIECE : n)); do
+    piece=$(IFS=,; echo "${subjects[*]:0:k}")
+    $BIN/mmlu-ml translate --translator "$TRANSLATOR" --languages "$lang" --subjects "$piece" --splits "$split" \
+      --limit "$per" --out "$OUT"
+    after "translated $lang $label ($k of $n subjects)"
+    [ "$k" -lt "$n" ] || break
+  done
+}
+unwritable() {  # lang: true when its pilot failed (so it is neither translated further nor scored)
+  [ "$1" != en ] && [ -f "$OUT/translations/$TRANSLATOR/$1/dev.manifest.json" ] \
+    && [ "$(pilot "$OUT/translations/$TRANSLATOR/$1")" != pass ]
 }
 
 if [ "$STEP" = all ] || [ "$STEP" = translate ]; then
@@ -62,34 +91,29 @@ if [ "$STEP" = all ] || [ "$STEP" = translate ]; then
   fi
   n=${#subjects[@]}
   for lang in ${LANGS//,/ }; do
-    # the subjects, from the first, that the written files already hold: their pieces are not run again (a
-    # smaller piece would rewrite the files smaller, and the effort they record with them)
-    held=$(covered "$OUT/translations/$TRANSLATOR/$lang" "${subjects[@]}")
-    if [ "$held" -ge "$n" ]; then echo "$lang: all $n subjects already translated"; continue; fi
-    if [ "$held" -gt 0 ]; then echo "$lang: $held of $n subjects already translated, going on from there"; fi
-    first=$(( (held / PIECE + 1) * PIECE ))
-    for ((k = first < n ? first : n; ; k = k + PIECE < n ? k + PIECE : n)); do
-      piece=$(IFS=,; echo "${subjects[*]:0:k}")
-      # dev: only the 3 shots the GPT-4 protocol uses; test: the first $LIMIT questions of each subject
-      $BIN/mmlu-ml translate --translator "$TRANSLATOR" --languages "$lang" --subjects "$piece" --splits dev --limit 3 --out "$OUT"
-      # handed on alone too: a slow language's dev shots are an hour's work, and the report reads their manifest
-      after "translated $lang dev shots ($k of $n subjects)"
-      $BIN/mmlu-ml translate --translator "$TRANSLATOR" --languages "$lang" --subjects "$piece" --splits test --limit "$LIMIT" --out "$OUT"
-      after "translated $lang ($k of $n subjects)"
-      [ "$k" -lt "$n" ] || break
-    done
+    # the pilot first: the dev shots the GPT-4 protocol uses (3 a subject) and the instruction lines; a language
+    # the translator cannot write stops there (its pieces already written are not run again: a smaller piece
+    # would rewrite the files smaller, and the effort they record with them)
+    pieces dev 3 "dev shots" "$lang"
+    verdict=$(pilot "$OUT/translations/$TRANSLATOR/$lang")
+    if [ "$verdict" != pass ]; then
+      echo "$lang: the pilot flagged ${verdict#fail }% of its strings: the $TRANSLATOR translator cannot write it; not translated further"
+      continue
+    fi
+    pieces test "$LIMIT" "test questions" "$lang"  # the first $LIMIT questions of each subject
   done
 fi
 if [ "$STEP" = all ] || [ "$STEP" = evaluate ]; then
   for model in $MODELS; do
     for lang in ${LANGS//,/ }; do  # English with each language: it is scored once, the paired differences each time
+      if unwritable "$lang"; then echo "$lang: not scored (its pilot failed)"; continue; fi
       $BIN/mmlu-ml evaluate --model "$model" --protocol gpt4 --languages "en,$lang" --subjects "$SUBJECTS" \
         --limit "$LIMIT" --out "$OUT" --eval-translator "$TRANSLATOR"
       after "scored ${model#*:} on en,$lang"
     done
   done
 fi
-if [ "$STEP" = all ] || [ "$STEP" = report ]; then  # drawn once more, with its summary on the terminal
+if { [ "$STEP" = all ] || [ "$STEP" = report ]; } && [ -f "$OUT/scores.csv" ]; then  # drawn once more, summary shown
   $BIN/mmlu-ml report --out "$OUT"
   if [ -n "$AFTER" ]; then bash -c "$AFTER" _ "report"; fi
 fi

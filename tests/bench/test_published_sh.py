@@ -37,7 +37,7 @@ def test_translation_pieces_already_written_are_not_run_again(tmp_path, mmlu_dir
     out = tmp_path / "board"
     marker = tmp_path / "after.txt"
     env = {**os.environ, "OUT": str(out), "LIMIT": "1", "LANGS": "de", "PIECE": "1", "STEP": "translate",
-           "TRANSLATOR": "identity", "MMLU_ML_SOURCE": str(mmlu_dir),
+           "TRANSLATOR": "identity", "MMLU_ML_SOURCE": str(mmlu_dir), "PILOT_FLAGGED": "1",  # identity echoes English
            "BIN": str(ROOT / ".venv" / "bin") if (ROOT / ".venv").is_dir() else os.path.dirname(sys.executable),
            "AFTER": f'echo "$1" >> {marker}'}
 
@@ -51,12 +51,31 @@ def test_translation_pieces_already_written_are_not_run_again(tmp_path, mmlu_dir
     test_file = out / "translations" / "identity" / "de" / "test.jsonl"
     assert [r["subject"] for r in map(json.loads, test_file.read_text().splitlines())] == ["anatomy"]
     said = run("anatomy,astronomy")  # anatomy's piece is held: only the piece that adds astronomy runs
-    assert "de: 1 of 2 subjects already translated, going on from there" in said
+    assert "de: 1 of 2 subjects already translated (dev), going on from there" in said
     assert sorted(r["subject"] for r in map(json.loads, test_file.read_text().splitlines())) == \
         ["anatomy", "astronomy"]
     written = test_file.read_bytes()
-    assert "de: all 2 subjects already translated" in run("anatomy,astronomy")
+    assert "de: all 2 subjects already translated (test)" in run("anatomy,astronomy")
     assert test_file.read_bytes() == written
-    assert marker.read_text().splitlines() == [  # dev shots handed on before the test questions of their piece
-        "translated de dev shots (1 of 1 subjects)", "translated de (1 of 1 subjects)",
-        "translated de dev shots (2 of 2 subjects)", "translated de (2 of 2 subjects)"]
+    assert marker.read_text().splitlines() == [  # the pilot's dev shots, each piece handed on, then the questions
+        "translated de dev shots (1 of 1 subjects)", "translated de test questions (1 of 1 subjects)",
+        "translated de dev shots (2 of 2 subjects)", "translated de test questions (2 of 2 subjects)"]
+
+
+def test_a_language_whose_pilot_fails_is_neither_translated_further_nor_scored(tmp_path, mmlu_dir):
+    out = tmp_path / "board"
+    folder = out / "translations" / "identity" / "te"
+    env = {**os.environ, "OUT": str(out), "LIMIT": "1", "LANGS": "te", "SUBJECTS": "anatomy", "STEP": "all",
+           "TRANSLATOR": "identity", "MMLU_ML_SOURCE": str(mmlu_dir), "MODELS": "llamacpp:gemma-3-270m-q4_k_m",
+           "BIN": str(ROOT / ".venv" / "bin") if (ROOT / ".venv").is_dir() else os.path.dirname(sys.executable)}
+    # the pilot as a translator that cannot write Telugu leaves it: its dev split, 60% of its strings flagged
+    folder.mkdir(parents=True)
+    (folder / "dev.manifest.json").write_text(json.dumps({
+        "language": "te", "split": "dev", "units": {f"anatomy/dev/{i}": "x" for i in range(3)},
+        "checks": {"strings": 20, "flagged": {"share": 0.6, "count": 12}}}))
+    proc = subprocess.run(["bash", str(ROOT / "bench" / "published.sh")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "te: the pilot flagged 60.0% of its strings: the identity translator cannot write it" in proc.stdout
+    assert "te: not scored (its pilot failed)" in proc.stdout
+    assert not (folder / "test.jsonl").exists() and not (out / "predictions").exists()
