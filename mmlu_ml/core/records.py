@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -146,6 +146,3 @@ class Appender:
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-def as_dict(obj) -> dict:
-    return asdict(obj)

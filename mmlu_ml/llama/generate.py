@@ -11,7 +11,7 @@ end-of-generation token, at a stop string (the text cut before it; not checked w
 incomplete), at `max_tokens`, or when `guard` says so of the tokens generated before the one just chosen.
 
 A prompt's tokens do not depend on its decode-mates, which took three rules (each one's breach moved logits by
-up to 0.6 in tests/test_llama_generate.py): prompt decodes have at least MIN_ROWS rows and generation decodes
+up to 0.6 in tests/llama/test_llama_generate.py): prompt decodes have at least MIN_ROWS rows and generation decodes
 fewer (llama.cpp takes another kernel, rounding differently, at 8 rows: so a token's kernel never depends on its
 company); every stream of a decode has the same number of rows (llama.cpp otherwise splits it into uneven
 pieces); and the streams of a decode are a run, 1-2-3 and not 1-3 (a stream in between gets padding). Padding

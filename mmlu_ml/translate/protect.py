@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 
 # Part of the fingerprints of translators that protect: the form spans are sent in (HTML, placeholders). Which
-# spans a text has goes into its own cache key (translate_plan.spans_for), so a change to the rules below
+# spans a text has goes into its own cache key (translate/plan.py's spans_for), so a change to the rules below
 # re-translates only the strings whose spans it moves; a change to that form needs a new VERSION.
 VERSION = "p1"
 

@@ -30,10 +30,7 @@ from .plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_su
 from .ask import settle_lines
 from .reuse import Written, unit_digests
 
-try:  # written by another part of the project; the stage works (and says so) without it
-    from .checks import check_language
-except ImportError:  # pragma: no cover - depends on the tree
-    check_language = None
+from .checks import check_language
 
 
 class Translator(Protocol):
@@ -47,7 +44,7 @@ class Translator(Protocol):
 
     # Optional:
     # protects = True for a translator that keeps protect's spans (each text's spans go into its cache key,
-    # translate_plan.spans_for);
+    # translate/plan.py's spans_for);
     # option_context(target) -> N: options of at most N words come as in_context units (the option with its
     # question and the question's translation), sent after the questions;
     # takes_hints(target) -> bool: strings holding glossary terms come as units with (term, translation)
@@ -401,6 +398,4 @@ def _ids_of(plan: Plan, split: str, bad: set[str], key_of: dict) -> list[str]:
 
 
 def _checks(source, translated, lang: Language) -> dict:
-    if check_language is None:
-        return {"skipped": "mmlu_ml.translate.checks is not available", "failed": []}
     return check_language(list(zip(source, translated)), lang)

@@ -1,6 +1,6 @@
 """Reliability: server faults of every kind are retried with bounded backoff, then reported per string -
 never written as a translation. (Model-side faults: tests/test_openai_model_faults.py; LLM translator
-faults - malformed, dropped, reordered items: tests/test_llm_translate_openai.py.)"""
+faults - malformed, dropped, reordered items: tests/translate/test_llm_translate_openai.py.)"""
 
 from __future__ import annotations
 

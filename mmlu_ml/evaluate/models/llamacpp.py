@@ -33,7 +33,7 @@ from ...core.paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
 DECODE_OVERHEAD = 20  # one llama_decode's fixed cost in tokens: ~130 ms against ~6.5 ms a token on 2 cores
-# Every prompt decode is padded to MIN_ROWS (llama_generate: llama.cpp rounds differently in smaller decodes), so
+# Every prompt decode is padded to MIN_ROWS (llama/generate.py: llama.cpp rounds differently in smaller decodes), so
 # a token's result never depends on how its prompt was cut into decodes. The last layer runs on the output rows
 # only, one per question of a group: groups stay under MIN_ROWS (streams <= MIN_ROWS - 1).
 

@@ -7,7 +7,7 @@ stream of its own (mmlu_ml.llama.generate): each string's attempts are a corouti
 attempt starts as soon as its first is judged. The tokens are those of one string at a time. Greedy decoding, the model's own chat template, an output cap proportional to the input, and a guard
 that stops a repetition loop as soon as it starts. Protected spans (formulas, code, blanks) reach the model
 as placeholders and are put back exactly; a reply that loses one gives way to an attempt on the text as it
-is. A translation with visible defects (llm_translate.defects: a formula or question mark lost, answer words,
+is. A translation with visible defects (translate/llm/prompt.py's defects: a formula or question mark lost, answer words,
 far too short or long, a loop, English kept) gets one more attempt with the task restated beside the text;
 the attempt with fewer defects is kept, a loop cut back to the text before it. A text of several lines or
 sentences that fails both ways goes again one piece at a time (mmlu_ml.translate.segments; lines of code stay as they
@@ -151,7 +151,7 @@ class LocalTranslator:
         return protect.from_placeholders(reply, masked[1])
 
     def _translate_one(self, text: str, source: Language, target: Language, hints=(), whole: bool = True):
-        """One string's translation: a coroutine that yields generation requests (run by llama_generate).
+        """One string's translation: a coroutine that yields generation requests (run by llama/generate.py).
         `hints`: glossary (term, translation) pairs, sent as exchanges before the text in every attempt.
         `whole`: a text of several lines or sentences that fails twice goes again piece by piece."""
         if keep_as_is(text) or not whole and protect.is_untranslatable(text):

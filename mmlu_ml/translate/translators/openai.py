@@ -1,7 +1,7 @@
 """`openai`: translation by any OpenAI-compatible chat model (OpenAI, vLLM, llama.cpp's server, Ollama).
 
 Several strings per request as a numbered JSON object, so a reply cannot shift translations between strings
-(llm_translate.parse_batch rejects missing, extra or reordered ids). Two layers of retry, one per kind of
+(translate/llm/prompt.py's parse_batch rejects missing, extra or reordered ids). Two layers of retry, one per kind of
 fault: the SDK retries HTTP 429/5xx and dropped connections (honouring Retry-After); a reply that arrives but
 cannot be trusted is asked again here (bounded, with backoff), then its batch is split in halves so one bad
 string cannot fail its neighbours; a string that still fails is None, never a translation.
