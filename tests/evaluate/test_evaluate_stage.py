@@ -359,3 +359,28 @@ def test_translator_label_reads_the_fingerprints_of_the_translators():
     azure = {"engine": "azure-translator", "api_version": "3.0"}
     assert _translator_label("azure", azure) == "azure(azure-translator,3.0)"
     assert _translator_label("source", None) == "source" and _translator_label("fake", {}) == "fake"
+
+
+def test_a_changed_instruction_line_rescores_its_subject_and_only_it(tmp_path, mmlu_dir):
+    """Rows keep the digest of their prompt's shared start (instruction line and shots): after the translate stage
+    replaces one subject's line, a rerun asks that subject again and takes the other back."""
+    out = tmp_path / "out"
+    folder = write_translation(out, mmlu_dir, "de")
+    run(tmp_path, mmlu_dir, "hash:x", languages="de", out=str(out), limit=2, eval_translator="fake")
+    path = predictions_file(out, "hash", "gpt4", "de")
+    first = {r["id"]: r for r in read_jsonl(path)}
+    assert len(first) == 4 and all(len(r["prefix"]) == 12 for r in first.values())
+    models.HashModel.reset()
+    run(tmp_path, mmlu_dir, "hash:x", languages="de", out=str(out), limit=2, eval_translator="fake")
+    assert models.HashModel.asked == []  # nothing changed: nothing asked
+    lines = json.loads((folder / "instructions.json").read_text())
+    lines["gopher"]["virology"] = "[de] a better gopher line about virology"
+    write_json(folder / "instructions.json", lines)
+    run(tmp_path, mmlu_dir, "hash:x", languages="de", out=str(out), limit=2, eval_translator="fake")
+    assert len(models.HashModel.asked) == 2 and all("[de]" in s for s in models.HashModel.asked)
+    last = {}
+    for r in read_jsonl(path):
+        last[r["id"]] = r  # the last row of an id is the one that counts
+    changed = {i for i in last if last[i]["prefix"] != first[i]["prefix"]}
+    assert changed == {"virology/test/0", "virology/test/1"}
+    assert last["astronomy/test/0"] == first["astronomy/test/0"]
