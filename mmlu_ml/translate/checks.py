@@ -341,14 +341,15 @@ def _stem_found(word: str, text: str) -> bool:
 
 
 def keeps_frame(back: str, english: str, subject: str) -> bool:
-    """Whether a line's back-translation keeps at least half of what its English says beside the subject ("A
-    highly knowledgeable ... model answers multiple-choice questions"): a line the model rewrote into another
-    instruction ("follow the instructions and give a precise answer") names its subject and still fails."""
+    """Whether a line's back-translation keeps a third or more of the words its English says beside the subject
+    ("A highly knowledgeable ... model answers multiple-choice questions"): a line the model rewrote into another
+    instruction ("follow the instructions and give a precise answer") names its subject and still fails, while one
+    that drops a word or two ("responds to questions about astronomy") passes."""
     text = back.casefold()
     subject_words = set(subject.split("_"))
-    words = [w for w in re.findall(r"[a-z]+", english.casefold())
-             if w not in _FRAME_STOPWORDS and w not in subject_words and len(w) >= 3]
-    return not words or sum(_stem_found(w, text) for w in words) >= 0.5 * len(words)
+    words = {w for w in re.findall(r"[a-z]+", english.casefold())
+             if w not in _FRAME_STOPWORDS and w not in subject_words and len(w) >= 3}
+    return not words or sum(_stem_found(w, text) for w in words) >= len(words) / 3
 
 
 def check_lines(lines: dict[str, tuple[str, str, str | None, str]], target: Language) -> dict[str, list]:

@@ -140,3 +140,9 @@ def test_a_line_rewritten_into_another_instruction_loses_its_frame(back, kept):
     assert checks.keeps_frame(back, english, "astronomy") is kept
     flags = checks.check_lines({"gopher/astronomy": (english, HEAD + "Astronomie.", back, "astronomy")}, L["de"])
     assert ("frame_lost" in flags.get("gopher/astronomy", [])) is not kept
+
+
+def test_a_line_that_drops_a_word_keeps_its_frame():
+    english = instructions.english(["astronomy"])["gopher"]["astronomy"]
+    back = "A highly known and intelligent artificial intelligence responds questions about astronomy."
+    assert checks.keeps_frame(back, english, "astronomy")
