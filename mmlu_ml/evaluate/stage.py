@@ -142,10 +142,11 @@ def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp:
     prefixes = {subject: protocol.prefix(subject, inp.language, inp.shots.get(subject, []), inp.instructions)
                 for subject in dict.fromkeys(q.subject for q in inp.questions)}
     digests = {subject: prefix_digest(prefix) for subject, prefix in prefixes.items()}
-    # a row is kept only if its prompt began as this one does: a changed instruction line or shot rescores
-    # that subject (a row written before rows carried the digest is scored again; the response cache keeps it cheap)
+    # a row is kept only if its prompt began as this one does: a changed instruction line or shot rescores that
+    # subject. A row written before rows carried the digest is kept, as it was then (a folder from before is
+    # read as it was written; results/published's rows were stamped once, before any line changed)
     kept = {q.id for q in inp.questions if q.id in rows and not rows[q.id].get("error")
-            and rows[q.id].get("prefix") == digests[q.subject]}
+            and rows[q.id].get("prefix", digests[q.subject]) == digests[q.subject]}
     todo = [q for q in inp.questions if q.id not in kept]
     done = [rows[q.id] for q in inp.questions if q.id in kept]
     right, seen = sum(bool(r["correct"]) for r in done), len(done)

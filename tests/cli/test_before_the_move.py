@@ -10,6 +10,9 @@ these tests fail.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import shutil
 from pathlib import Path
 
@@ -58,15 +61,30 @@ def evaluate(out: str) -> None:
                  cache_dir="cache", out=out, model="hash:h1", model_concurrency=1)
 
 
+def lines(out: Path) -> dict[str, dict]:
+    """The instruction lines evaluate reads, per language (instructions.json also keeps what their checks read)."""
+    return {p.parent.name: {k: v for k, v in json.loads(p.read_text()).items() if k in ("gopher", "cot")}
+            for p in sorted((out / "translations").glob("*/*/instructions.json"))}
+
+
 @pytest.mark.fake_azure(port=PORT)  # the endpoint, port included, is in the azure fingerprint
 def test_the_old_cache_answers_every_translation(before, fake_azure):
-    old = texts(before / "results")
+    old, old_lines = texts(before / "results"), lines(before / "results")
     assert len(old) == 6
     translate("results")
+    # the one kind of request: the instruction-line checks, new since the data was made, ask for back-translations
+    checked = [json.loads(p.read_text())["checks"]["instructions"]["requests"]
+               for p in (before / "results" / "translations").glob("*/*/dev.manifest.json")]
+    assert fake_azure.snapshot().get("requests", 0) == sum(checked) > 0
+    asked = fake_azure.snapshot()["requests"]
     translate("fresh")  # a new results folder: only the cache can answer
-    assert fake_azure.snapshot().get("requests", 0) == 0
-    # the texts are the old ones, byte for byte; a manifest is rewritten with its run's time and cache counts
-    assert texts(before / "results") == old and texts(before / "fresh") == old
+    assert fake_azure.snapshot()["requests"] == asked
+    # the questions' texts and the lines are the old ones, byte for byte; a manifest is rewritten with its run's
+    # time and cache counts
+    for out in ("results", "fresh"):
+        assert {k: v for k, v in texts(before / out).items() if k.endswith(".jsonl")} == \
+            {k: v for k, v in old.items() if k.endswith(".jsonl")}
+        assert lines(before / out) == old_lines
 
 
 def test_the_old_results_and_response_cache_score_nothing_again(before):
@@ -75,8 +93,18 @@ def test_the_old_results_and_response_cache_score_nothing_again(before):
     evaluate("results")
     assert models.HashModel.asked == []
     assert files(before / "results" / "predictions") == predictions
-    assert (before / "results" / "scores.csv").read_bytes() == scores
+    # scores.csv gained columns since (the weighted estimate, the letters); the old ones are as they were
+    assert old_columns(before / "results" / "scores.csv") == old_columns(scores)
     shutil.copytree(before / "results" / "translations", before / "fresh" / "translations")
     evaluate("fresh")  # predictions gone: every answer must come from the old response cache
     assert models.HashModel.asked == []
-    assert (before / "fresh" / "scores.csv").read_bytes() == scores
+    assert old_columns(before / "fresh" / "scores.csv") == old_columns(scores)
+
+
+OLD_COLUMNS = next(csv.reader(io.StringIO((BEFORE / "results" / "scores.csv").read_text().splitlines()[0])))
+
+
+def old_columns(table) -> list[dict]:
+    """The rows of a scores.csv (a path, or its bytes) on the columns the old code wrote."""
+    text = table.read_text() if isinstance(table, Path) else table.decode()
+    return [{c: r[c] for c in OLD_COLUMNS} for r in csv.DictReader(io.StringIO(text))]
