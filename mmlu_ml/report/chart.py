@@ -61,7 +61,7 @@ def title_lines(results: Results) -> tuple[str, str]:
     if note:
         note = "Sample, not the full test set: " + note.removeprefix("sample: ")
         if all(s.weighted_accuracy is not None for s in results.scores):
-            note += "; bars: the whole split's size-weighted estimate, 95% interval on the effective n"
+            note += "; bars estimate the whole split (size-weighted)"
     else:
         totals = sorted({s.n for s in results.scores})
         note = f"Full test set: n={totals[-1]:,} questions per language"
@@ -166,7 +166,10 @@ def draw(results: Results, published: bool = True) -> Figure:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%" if v <= 100 else ""))
     ax.tick_params(axis="x", labeltop=True, labelsize=9)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel("Accuracy (bars; whiskers: 95% Wilson interval; dashed line: chance)", fontsize=9)
+    weighted = all(s.weighted_accuracy is not None for s in results.scores)
+    ax.set_xlabel("Accuracy (bars: " + ("size-weighted estimate of the whole split; whiskers: 95% interval, Wilson on "
+                  "the effective n" if weighted else "whiskers: 95% Wilson interval") + "; dashed line: chance)",
+                  fontsize=9)
 
     fig.text(0.012, 1 - 0.28 / height, title, fontsize=14, fontweight="bold", va="top")
     fig.text(0.012, 1 - 0.62 / height, note, fontsize=10.5, va="top",
