@@ -29,11 +29,13 @@ def test_every_published_score_is_the_documented_slice():
     assert len(scores) == len(MODELS) * len(LANGUAGES)
     assert not scores.duplicated(["model", "language"]).any()
     assert (scores["n"] == 285).all() and (scores["errors"] == 0).all()
+    assert scores[["weighted_accuracy", "weighted_ci_low", "weighted_ci_high", "n_effective"]].notna().all().all()
     assert set(scores["protocol"]) == {"gpt4"} and set(scores["shots"]) == {3}
     translators = set(scores.loc[scores["language"] != "en", "translator"].str.split("(").str[0])
     assert translators == {"local"}
     paired = pd.read_csv(PUBLISHED / "paired.csv")
     assert len(paired) == (scores["language"] != "en").sum() and (paired["n_paired"] == 285).all()
+    assert paired[["weighted_diff", "weighted_diff_low", "weighted_diff_high", "weighted_p"]].notna().all().all()
 
 
 def test_the_split_by_translation_checks_covers_the_board_and_agrees_with_the_manifests():
@@ -50,9 +52,9 @@ def test_the_split_by_translation_checks_covers_the_board_and_agrees_with_the_ma
 
 
 def test_the_readme_table_is_the_board():
-    """Each row of the README's table (Qwen2.5-Coder 1.5B) is the leaderboard's, to the printed digit: accuracy
-    and Wilson interval, the paired difference from English with its interval, the flagged share; every language
-    the model was scored on has its row."""
+    """Each row of the README's table (Qwen2.5-Coder 1.5B) is the leaderboard's, to the printed digit: the
+    size-weighted estimate of the whole split and its interval, the weighted paired difference from English with
+    its interval and Holm's star, the flagged share; every language the model was scored on has its row."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| ([A-Z][a-z]+) \| ([\d.]+) \(([\d.]+)-([\d.]+)\) \| (.+?) \| (.+?) \|$", readme, re.M)
     board = pd.read_csv(PUBLISHED / "report" / "leaderboard.csv")
@@ -60,12 +62,14 @@ def test_the_readme_table_is_the_board():
     assert sorted(r[0] for r in rows) == sorted(board.index)
     for name, acc, low, high, diff, flagged in rows:
         b = board.loc[name]
-        assert [acc, low, high] == [f"{100 * b[k]:.1f}" for k in ("accuracy", "ci_low", "ci_high")], name
+        assert [acc, low, high] == [f"{100 * b[k]:.1f}" for k in ("weighted_accuracy", "weighted_ci_low",
+                                                                  "weighted_ci_high")], name
         if b["language"] == "en":
             assert diff == flagged == "-"
             continue
-        assert diff == "{:+.1f} ({:+.1f}, {:+.1f})".format(*(100 * b[k] for k in ("diff_vs_en", "diff_low",
-                                                                                  "diff_high"))), name
+        star = "*" if b["holm_p"] < 0.05 else ""
+        assert diff == "{:+.1f} ({:+.1f}, {:+.1f})".format(*(100 * b[k] for k in (
+            "weighted_diff", "weighted_diff_low", "weighted_diff_high"))) + star, name
         assert flagged == f"{100 * b['strings_flagged']:.1f}%", name
 
 
@@ -88,3 +92,25 @@ def test_report_regenerates_from_the_published_scores(tmp_path):
     run_report(board, published=True, screenshot=False)
     for name, data in first.items():
         assert (board / "report" / name).read_bytes() == data, name
+
+
+def test_every_published_line_was_checked_and_the_german_ones_the_review_named_are_fixed():
+    """Each translated language's instruction lines went through the line checks (each has its back-translation),
+    a line that still fails is counted as flagged in the dev manifest, and the five German lines that named another
+    subject or none (issue 37) were replaced by lines that name theirs."""
+    from mmlu_ml.translate.checks import names_subject
+    for lang in sorted(LANGUAGES - {"en"}):
+        folder = PUBLISHED / "translations" / "local" / lang
+        lines = json.loads((folder / "instructions.json").read_text(encoding="utf-8"))
+        assert set(lines["back"]) == {f"{k}/{s}" for k in ("gopher", "cot") for s in lines[k]}, lang
+        tried = lines["retranslated"]
+        still = sorted(k for k, v in tried.items() if lines[k.split("/")[0]][k.split("/", 1)[1]] == v["first"])
+        report = json.loads((folder / "dev.manifest.json").read_text(encoding="utf-8"))["checks"]["instructions"]
+        assert report["still_flagged"] == len(still) and report["flagged"] == len(tried), lang
+    german = json.loads((PUBLISHED / "translations" / "local" / "de" / "instructions.json").read_text("utf-8"))
+    broken = {"high_school_geography": "Hauptschule-Geschichte", "high_school_mathematics": "über die Hauptschule",
+              "medical_genetics": "Medikamentenschutz", "public_relations": "die Publizieren",
+              "us_foreign_policy": "unsere Außenpolitik"}
+    for subject, text in broken.items():
+        assert text in german["retranslated"][f"gopher/{subject}"]["first"]
+        assert text not in german["gopher"][subject] and names_subject(german["back"][f"gopher/{subject}"], subject)
