@@ -68,8 +68,21 @@ def title_lines(results: Results) -> tuple[str, str]:
     return title, note
 
 
-def draw(results: Results, published: bool = True) -> Figure:
+MANY_LANGUAGES = 12  # past this many language groups the chart draws one series (and GPT-4's): readable at 27
+
+
+def drawn_series(results: Results) -> list[tuple[str, str]]:
+    """Every series, or with many languages only the one scored on the most (the best first on a tie): the others
+    stay in the leaderboard's tables."""
     series = results.series
+    languages = {ser: len(results.rows_of(ser)) for ser in series}
+    if len({s.language for s in results.scores}) <= MANY_LANGUAGES:
+        return series
+    return [max(series, key=lambda ser: (languages[ser], -series.index(ser)))]
+
+
+def draw(results: Results, published: bool = True) -> Figure:
+    series = drawn_series(results)
     piloted = pilots(results)
     order = language_order(results) + sorted(piloted, key=lambda c: -(results.gpt4(c) or 0))
     by_key = {(s.series, s.language): s for s in results.scores}
@@ -115,6 +128,10 @@ def draw(results: Results, published: bool = True) -> Figure:
     sig_lines = [w for line in sigs for w in wrap_signature("signature " + line)]
     if faded:
         sig_lines = wrap_signature(f"† faded, hatched: {NOT_COMPARABLE_NOTE}") + sig_lines
+    others = [results.series_label(ser) for ser in results.series if ser not in series]
+    if others:
+        sig_lines = wrap_signature(f"Also scored, in the leaderboard's tables (not drawn with {len(order)} "
+                                   f"languages): {', '.join(others)}") + sig_lines
     if any(share > PILOT_FLAGGED for share in piloted.values()):
         sig_lines = wrap_signature(f"‡ not scored: more than {100 * PILOT_FLAGGED:.0f}% of its pilot's strings "
                                    "flagged; the translator cannot write it (--translator azure can)") + sig_lines

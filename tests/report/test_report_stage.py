@@ -304,3 +304,18 @@ def test_a_language_the_translator_cannot_write_is_on_the_board_with_its_pilot_s
     assert "Russian §" in text
     svg = (tmp_path / "report" / "accuracy_by_language.svg").read_text(encoding="utf-8")
     assert "cannot write" in svg and "Telugu" in svg
+
+
+def test_with_many_languages_the_chart_draws_one_model_and_names_the_others(tmp_path):
+    codes = ["en", "de", "fr", "es", "it", "zh", "sw", "ru", "ja", "ko", "ar", "tr", "pl"]
+    correct = {QWEN: {c: 15 + i % 5 for i, c in enumerate(codes)}, GEMMA: {"en": 8, "de": 7}}
+    write_results(tmp_path, correct=correct, extras=False)
+    results = report_data.load(tmp_path)
+    assert chart.drawn_series(results) == [(QWEN, "gpt4")]  # the one scored in every language
+    run_report(tmp_path, published=True, screenshot=False)
+    svg = (tmp_path / "report" / "accuracy_by_language.svg").read_text(encoding="utf-8")
+    assert "Also scored, in the leaderboard" in svg and "gemma-3-270m-q4_k_m" in svg
+    assert "gemma-3-270m-q4_k_m" in (tmp_path / "report" / "leaderboard.md").read_text(encoding="utf-8")
+    few = tmp_path / "few"
+    write_results(few, extras=False)
+    assert len(chart.drawn_series(report_data.load(few))) == 2
