@@ -263,7 +263,9 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
         made = manifest(plan, fingerprint, lang, split, counts, chars, row["requests"], took, checks, glossary) \
             | {"units": digests[split], "effort": effort}
         if hasattr(tr, "machine") and written is not None:  # a local model: which build and CPU made the text
-            made["machines"] = written.machines(split, tr.machine() if todo[split] else None)
+            made_here = todo[split] or (lines_report is not None and split == plan.splits[0]
+                                        and lines_report["strings_sent"])
+            made["machines"] = written.machines(split, tr.machine() if made_here else None)
         write_split(out, tr.name, lang, split, questions, made)
     if settled is not None:
         write_instructions(out, tr.name, lang, plan, settled)
