@@ -171,6 +171,8 @@ def test_stage_end_to_end_on_gemma(tmp_path, mmlu_dir, gemma_path):
     assert all(p["predicted"] == max(p["logprobs"], key=p["logprobs"].get) for p in preds)
     manifest = json.loads((tmp_path / "out" / "evaluation.manifest.json").read_text())
     assert manifest[f"{NAME}/mmlu5"]["model"]["fingerprint"]["sha256"] == assets.ASSETS[NAME].sha256
+    from mmlu_ml.llama.load import machine
+    assert manifest[f"{NAME}/mmlu5"]["languages"]["en"]["machines"] == [machine()]  # the build and CPU behind it
 
 
 def test_unknown_or_broken_model_is_refused(tmp_path):

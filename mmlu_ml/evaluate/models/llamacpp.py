@@ -28,7 +28,7 @@ from ...llama import assets
 from ...core.errors import MmluMlError
 from ...llama.generate import MIN_ROWS, Generator, Request, shared_length as _shared_length
 # load_llama: plain CPU buffers, as AMX tiles crash these VMs (see there)
-from ...llama.load import chat_formatter, load_llama, streams_from_env
+from ...llama.load import chat_formatter, load_llama, machine, streams_from_env
 from ...core.paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
@@ -121,6 +121,10 @@ class LlamaCppModel:
                 "scoring": self.scoring, "decoding": "greedy",
                 "generate_with": "raw prompt" if self._chat is None else
                 ("chat template (given)" if self._chat_template else "chat template (model)")}
+
+    def machine(self) -> dict:
+        """The llama.cpp build and CPU the answers come from (llama.load.machine): scores differ across CPUs."""
+        return machine()
 
     def letter_logprobs(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]:
         if self.streams > 1 and self.reuse_prefix and self.scoring == "next-token" and len(suffixes) > 1:
