@@ -232,7 +232,8 @@ def read_categories(path: Path) -> list[dict]:
         where = f"{path}:{line}"
         rows.append({**row, "n": _number(row, "n", int, where, path), "accuracy": _share(row, "accuracy", where, path),
                      "ci_low": _share(row, "ci_low", where, path, optional=True),
-                     "ci_high": _share(row, "ci_high", where, path, optional=True)})
+                     "ci_high": _share(row, "ci_high", where, path, optional=True),
+                     "weighted_accuracy": _share(row, "weighted_accuracy", where, path, optional=True)})
     return rows
 
 

@@ -116,7 +116,8 @@ def build(results: Results, published: bool = True) -> Board:
             continue
         entry = cats.setdefault((ser, c["language"]), {"label": labels[ser], "language": c["language"],
                                                        "name": results.language_name(c["language"]), "series": ser})
-        entry[c["category"]] = (c["accuracy"], c["n"])
+        headline = c.get("weighted_accuracy")  # the whole split's within the category, where evaluate wrote it
+        entry[c["category"]] = (c["accuracy"] if headline is None else headline, c["n"])
     order = {code: i for i, code in enumerate(r.code for r in rows)}
     categories = sorted(cats.values(), key=lambda e: (series.index(e["series"]), order.get(e["language"], 1e9)))
     sig_ids: dict[str, int] = {}
@@ -289,7 +290,9 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
     out += ["", *_signature_lines(board)]
     if board.categories:
         names = category_names(board)
-        out += ["", "## Accuracy by category (%, n)", ""]
+        out += ["", "## Accuracy by category (%, n)", "",
+                "Each category's accuracy as the rows above give it: size-weighted within the category where "
+                "scores_by_category.csv has it.", ""]
         out += md_table(["Model", "Language", *[md(c) for c in names]],
                         [[md_code(e["label"]), md(e["name"]),
                           *[f"{pct(e[c][0])} ({e[c][1]:,})" if c in e else "-" for c in names]]
