@@ -26,6 +26,9 @@ def check_cell(value) -> str:
     """A check's figure in a few characters: `4.2% (7)`, `3`, `-`."""
     if isinstance(value, (int, float)):
         return _number(value)
+    if isinstance(value, dict) and isinstance(value.get("still_flagged"), int) and value.get("lines"):
+        # the instruction lines' checks (translate/instructions.py): the lines that failed every retry
+        return f"{100 * value['still_flagged'] / value['lines']:.1f}% ({value['still_flagged']} of {value['lines']})"
     if isinstance(value, dict):
         ids = value.get("ids") or value.get("offending") or value.get("examples")
         count = next((value[k] for k in COUNT_KEYS if isinstance(value.get(k), (int, float))), None)

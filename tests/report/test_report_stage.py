@@ -165,6 +165,8 @@ def test_translation_quality_side_by_side(results):
     assert "| repetition loops | 0.0% (0) | 12.0% (24) ✗ |" in text
     assert "| checks failed | none | not target language, repetition loops |" in text.replace("\\_", " ")
     assert "Signature: translator `backend:local|model:qwen2.5-1.5b|prompt:p2`" in text
+    assert report_quality.check_cell({"lines": 114, "flagged": 26, "still_flagged": 5, "ids": ["x"] * 20}) == \
+        "4.4% (5 of 114)"  # the instruction lines: those that failed every retry, not the ids shown
 
 
 def test_merge_signatures_keeps_differences_visible():
