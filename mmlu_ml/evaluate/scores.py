@@ -212,6 +212,15 @@ def add_effort(earlier: dict | None, config_key: str, now: dict) -> dict:
             "answered": before["answered"] + now["answered"], "runs": before["runs"] + 1}
 
 
+def machines(earlier: dict | None, here: dict, answered: int) -> list[dict]:
+    """The machines a language's answers came from: the earlier runs' (a manifest from before they were recorded:
+    unrecorded), and this one if it answered anything."""
+    out = [m for m in (earlier or {}).get("machines", []) if isinstance(m, dict)]
+    if answered and here not in out:
+        out.append(here)
+    return out or [{"unrecorded": True}]
+
+
 def update_manifest(path: Path, key: str, entry: dict) -> None:
     """One entry per (model, protocol) in <out>/evaluation.manifest.json; other entries kept, and the languages of
     an earlier run of the same entry kept beside this run's (each language records its own selection)."""

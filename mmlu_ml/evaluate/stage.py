@@ -267,10 +267,7 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
         if per_language[code]["effort"] is None:
             del per_language[code]["effort"]
         if hasattr(mdl, "machine"):  # a local model: the builds and CPUs its answers came from (they differ by CPU)
-            machines = [m for m in (earlier.get(code) or {}).get("machines", []) if isinstance(m, dict)]
-            if spent[key]["answered"] and mdl.machine() not in machines:
-                machines.append(mdl.machine())
-            per_language[code]["machines"] = machines or [{"unrecorded": True}]
+            per_language[code]["machines"] = scores.machines(earlier.get(code), mdl.machine(), spent[key]["answered"])
         click.echo(f"{code:<6} accuracy {s['accuracy']:6.1%}  95% CI [{s['ci_low']:.1%}, {s['ci_high']:.1%}]  "
                    f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
                    f"macro {s['macro_accuracy']:.1%}  whole split (weighted) {s['weighted_accuracy']:.1%} "

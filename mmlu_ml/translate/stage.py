@@ -222,15 +222,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
             send(units)
     finally:
         bar.close()
-    settled, lines_report = None, None
-    if all(line in done for line in plan.instruction_strings()):
-        settled, lines_report, asked = settle_lines(plan, tr, english, lang, db, pacer, done, written, run_checks)
-        first = cost[plan.splits[0]]  # what the checks sent is billed like the rest: to the first split
-        first["requests"] += asked.requests
-        first["billed_chars"] += asked.billed_chars
-        first["end"] = max(first["end"], time.monotonic())
-        if lines_report is not None:
-            lines_report.update({"strings_sent": asked.strings, "chars_sent": asked.chars, "requests": asked.requests})
+    settled, lines_report = _lines(plan, tr, english, lang, db, pacer, done, written, run_checks, cost)
     rows = []
     for split in plan.splits:
         sent = set(todo[split])
@@ -270,6 +262,22 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     if settled is not None:
         write_instructions(out, tr.name, lang, plan, settled)
     return rows
+
+
+def _lines(plan: Plan, tr, english: Language, lang: Language, db, pacer, done: dict, written, run_checks: bool,
+           cost: dict) -> tuple[dict | None, dict | None]:
+    """The instruction lines to write and their checks' report (translate/ask.py), once every line came back;
+    what the checks sent is billed like the rest, to the first split."""
+    if not all(line in done for line in plan.instruction_strings()):
+        return None, None
+    settled, report, asked = settle_lines(plan, tr, english, lang, db, pacer, done, written, run_checks)
+    first = cost[plan.splits[0]]
+    first["requests"] += asked.requests
+    first["billed_chars"] += asked.billed_chars
+    first["end"] = max(first["end"], time.monotonic())
+    if report is not None:
+        report.update({"strings_sent": asked.strings, "chars_sent": asked.chars, "requests": asked.requests})
+    return settled, report
 
 
 def _call(tr, batch: list[str], english: Language, lang: Language, db, keys: dict, slots: threading.Semaphore):
