@@ -48,7 +48,7 @@ class Asker:
         keys = cache_mod.keys_for(self.fingerprint, source.code, target.code, need, spans_for(self.tr))
         out.update(cache_mod.lookup(self.db, keys, need))
         todo = [t for t in need if t not in out]
-        bar = tqdm(total=len(todo), desc=f"{target.code} lines checked ({self.tr.name})", unit="str", file=sys.stderr,
+        bar = tqdm(total=len(todo), desc=f"{(source if target.code == 'en' else target).code} lines checked ({self.tr.name})", unit="str", file=sys.stderr,
                    mininterval=0.5, dynamic_ncols=True, disable=not todo)
         for at in range(0, len(todo), self.tr.max_items):
             batch = todo[at:at + self.tr.max_items]
