@@ -61,7 +61,7 @@ def title_lines(results: Results) -> tuple[str, str]:
     if note:
         note = "Sample, not the full test set: " + note.removeprefix("sample: ")
         if all(s.weighted_accuracy is not None for s in results.scores):
-            note += "; bars estimate the whole split (size-weighted)"
+            note += "; bars weighted by subject size"
     else:
         totals = sorted({s.n for s in results.scores})
         note = f"Full test set: n={totals[-1]:,} questions per language"
