@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
+
 from conftest import MMLU, ROOT
 
 
@@ -16,7 +18,9 @@ def test_the_checks_run_again_count_what_the_manifests_counted():
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in proc.stdout.splitlines()[1:]]
-    assert sorted(r[0] for r in rows) == ["de", "es", "fr", "it", "sw", "zh"]
+    scored = set(pd.read_csv(ROOT / "results" / "published" / "scores.csv")["language"]) - {"en"}
+    assert scored <= {r[0] for r in rows} and scored >= {"de", "es", "fr", "it", "sw", "zh"}
     for lang, questions, first, again, flagged, counted in rows:
-        assert questions == "285" and flagged == counted, lang
+        assert flagged == counted, lang  # a language still being translated too, piece by piece
+        assert questions == "285" or lang not in scored, lang
         assert float(first) > 0 and float(again) > 0
