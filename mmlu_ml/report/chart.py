@@ -76,7 +76,8 @@ def drawn_series(results: Results) -> list[tuple[str, str]]:
     stay in the leaderboard's tables."""
     series = results.series
     languages = {ser: len(results.rows_of(ser)) for ser in series}
-    if len({s.language for s in results.scores}) <= MANY_LANGUAGES:
+    groups = {s.language for s in results.scores} | set(pilots(results))  # a piloted language is a group too
+    if len(groups) <= MANY_LANGUAGES:
         return series
     return [max(series, key=lambda ser: (languages[ser], -series.index(ser)))]
 

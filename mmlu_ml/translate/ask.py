@@ -14,7 +14,8 @@ from . import instructions
 from .plan import Plan, spans_for
 
 
-def _usage(tr) -> dict:
+def usage_of(tr) -> dict:
+    """What the translator says it sent and billed so far, for the calling thread ({} when it keeps no count)."""
     return tr.usage() if hasattr(tr, "usage") else {}
 
 
@@ -54,13 +55,13 @@ class Asker:
             batch = todo[at:at + self.tr.max_items]
             chars = sum(map(getattr(self.tr, "request_chars", len), batch))
             self.pacer.acquire(chars)
-            before = _usage(self.tr)
+            before = usage_of(self.tr)
             try:
                 result = self.tr.translate(batch, source, target)
             except Exception:  # a translator that goes one way only, a failed request: what could not be
                 continue       # asked is left unjudged on that check (the report counts it), not a failed run
             finally:
-                after = _usage(self.tr)
+                after = usage_of(self.tr)
                 self.requests += after.get("requests", 0) - before.get("requests", 0) if after else 1
                 self.billed_chars += after.get("billed_chars", 0) - before.get("billed_chars", 0) if after else 0
                 self.chars, self.strings = self.chars + chars, self.strings + len(batch)

@@ -27,7 +27,7 @@ from . import glossary as glossary_mod, in_context, instructions, protect, trans
 from .pacing import Pacer, pack
 from .plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary, spans_for, to_send,
                    translated_questions, write_instructions, write_split)
-from .ask import settle_lines
+from .ask import settle_lines, usage_of
 from .reuse import Written, unit_digests
 
 from .checks import check_language
@@ -284,10 +284,10 @@ def _call(tr, batch: list[str], english: Language, lang: Language, db, keys: dic
     """In a worker thread: translate one batch, cache what came back, and say what it cost (the thread's usage
     around the call). A request slot is held only for the translation: the commit runs after it is given
     back, so a batch already waiting in another worker goes out at once instead of after the commit."""
-    before = _usage(tr)
+    before = usage_of(tr)
     with slots:
         result = tr.translate(batch, english, lang)
-    after = _usage(tr)
+    after = usage_of(tr)
     if len(result) != len(batch):
         raise RuntimeError(f"{tr.name} returned {len(result)} results for {len(batch)} strings")
     db.put_many({keys[t]: r for t, r in zip(batch, result) if isinstance(r, str)})
@@ -395,9 +395,6 @@ class _Bar:
         if self.bar is not None:
             self.bar.close()
 
-
-def _usage(tr) -> dict:
-    return tr.usage() if hasattr(tr, "usage") else {}
 
 
 def _ids_of(plan: Plan, split: str, bad: set[str], key_of: dict) -> list[str]:
