@@ -8,18 +8,18 @@ before any model is loaded.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from ..core import templates
+from ..core import artifacts, templates
+from ..core.artifacts import TranslationSet
 from ..core.errors import MmluMlError
 from ..core.languages import Language
-from ..core.paths import component, translations_dir
+from ..core.paths import component
 from .protocols import Protocol
-from ..core.records import Question, read_jsonl
+from ..core.records import Question
 from ..core.subjects import pretty
 
 
@@ -49,23 +49,16 @@ class Request:
 
 
 def translate_command(req: Request, code: str, translator: str, shots: int) -> str:
+    """The command that makes what this selection needs of a language: the dev shots too, and enough of them."""
     splits = list(dict.fromkeys((["dev"] if shots else []) + list(req.splits)))
-    parts = ["mmlu-ml translate", f"--translator {translator}", f"--languages {code}", f"--splits {','.join(splits)}"]
-    if not req.all_subjects:
-        parts.append(f"--subjects {','.join(req.subjects)}")
-    if req.limit is not None:
-        parts.append(f"--limit {max(req.limit, shots)}")  # dev must hold enough shots too
-    if req.source:
-        parts.append(f"--source {req.source}")
-    if req.out_given:
-        parts.append(f"--out {req.out}")
-    return " ".join(parts)
+    return artifacts.translate_command(code, translator, splits, None if req.all_subjects else req.subjects,
+                                       None if req.limit is None else max(req.limit, shots), req.source,
+                                       req.out if req.out_given else None)
 
 
 def _choose_translator(req: Request, code: str, wanted: str | None, shots: int) -> str:
     root = Path(req.out) / "translations"
-    lang_dir = component(code, "language")
-    present = sorted(d.name for d in root.iterdir() if (d / lang_dir).is_dir()) if root.is_dir() else []
+    present = [t.translator for t in artifacts.translation_sets(req.out, code)]
     if wanted:
         if component(wanted, "translator") not in present:
             raise MmluMlError(f"no {wanted} translation of {code} under {root}; make it with: "
@@ -79,12 +72,9 @@ def _choose_translator(req: Request, code: str, wanted: str | None, shots: int) 
     return present[0]
 
 
-def _read_split(path: Path, req: Request, code: str, translator: str, shots: int,
-                tags: dict[str, dict]) -> dict[str, Question]:
-    if not path.is_file():
-        raise MmluMlError(f"{path} is missing; make it with: " + translate_command(req, code, translator, shots))
+def _read_split(tset: TranslationSet, split: str, fix: str, tags: dict[str, dict]) -> dict[str, Question]:
     out = {}
-    for row in read_jsonl(path):
+    for row in tset.rows(split, fix):
         out[row["id"]] = Question.from_json(row)
         if isinstance(row.get("tags"), dict):
             tags[row["id"]] = row["tags"]
@@ -111,7 +101,7 @@ def load_language(language: Language, scored: Sequence[Question], dev: Sequence[
         return LanguageInput(language, list(scored), _by_subject(shots_needed), None)
     code = language.code
     translator = _choose_translator(req, code, eval_translator, protocol.shots)
-    folder = translations_dir(req.out, translator, code)
+    tset = TranslationSet(req.out, translator, code)
     fix = translate_command(req, code, translator, protocol.shots)
     by_split: dict[str, list[Question]] = defaultdict(list)
     for q in scored:
@@ -120,12 +110,12 @@ def load_language(language: Language, scored: Sequence[Question], dev: Sequence[
         by_split.setdefault("dev", [])
     # a set imported from elsewhere may lack rows its translator dropped: it is scored on the questions it has,
     # and its shots are the first dev questions it has of each subject (the import states its coverage)
-    imported = _imported(folder, by_split)
+    imported = tset.imported(by_split, fix)
     translated: dict[str, Question] = {}
     files, tags = [], {}
     for split in by_split:
-        path = folder / f"{split}.jsonl"
-        have = _read_split(path, req, code, translator, protocol.shots, tags)
+        path = tset.split_file(split)
+        have = _read_split(tset, split, fix, tags)
         need = by_split[split] + ([q for q in shots_needed if q.split == split] if split == "dev" else [])
         if imported:
             need = [q for q in need if q.id in have]
@@ -138,25 +128,20 @@ def load_language(language: Language, scored: Sequence[Question], dev: Sequence[
         shots_needed = _first_shots(dev, translated, protocol.shots)
     instructions = None
     if protocol.translated_instruction:
-        path = folder / "instructions.json"
-        if imported and not path.is_file():
+        instructions = tset.instructions(fix)
+        if instructions is None and imported:
             instructions = english_instructions(scored)
-        elif not path.is_file():
-            raise MmluMlError(f"{path} is missing; make it with: {fix}")
-        else:
-            try:
-                instructions = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise MmluMlError(f"{path} is not valid JSON ({exc.msg}); make it again with: {fix}") from None
+        elif instructions is None:
+            raise MmluMlError(f"{tset.instructions_file} is missing; make it with: {fix}")
         kind = "cot" if protocol.scoring == "generate" else "gopher"
         lacking = sorted({q.subject for q in scored} - set((instructions.get(kind) or {})))
         if lacking:
-            raise MmluMlError(f"{path} has no {kind!r} line for {lacking[0]} ({len(lacking)} subjects); "
+            raise MmluMlError(f"{tset.instructions_file} has no {kind!r} line for {lacking[0]} ({len(lacking)} subjects); "
                               f"make it with: {fix}")
     return LanguageInput(
         language, [translated[q.id] for q in scored if q.id in translated],
         _by_subject([translated[q.id] for q in shots_needed]), instructions, translator,
-        _manifest_translator(folder, by_split), files, {q.id: tags[q.id] for q in scored if q.id in tags})
+        tset.fingerprint(by_split, fix), files, {q.id: tags[q.id] for q in scored if q.id in tags})
 
 
 def _first_shots(dev: Sequence[Question], have: dict, shots: int) -> list[Question]:
@@ -177,32 +162,8 @@ def english_instructions(scored: Sequence[Question]) -> dict:
             "cot": {s: templates.COT.format(subject=pretty(s)) for s in subjects}, "english": True}
 
 
-def _imported(folder: Path, splits) -> bool:
-    for split in splits:
-        path = folder / f"{split}.manifest.json"
-        if path.is_file():
-            try:
-                if "imported" in json.loads(path.read_text(encoding="utf-8")):
-                    return True
-            except (json.JSONDecodeError, TypeError):
-                return False
-    return False
-
-
 def _by_subject(questions: Sequence[Question]) -> dict[str, list[Question]]:
     out: dict[str, list[Question]] = defaultdict(list)
     for q in sorted(questions, key=lambda q: (q.subject, q.index)):
         out[q.subject].append(q)
     return dict(out)
-
-
-def _manifest_translator(folder: Path, splits) -> dict | None:
-    """The translator fingerprint the translate stage recorded (the scored split's manifest first)."""
-    for split in sorted(splits, key=lambda s: s == "dev"):
-        path = folder / f"{split}.manifest.json"
-        if path.is_file():
-            try:
-                return json.loads(path.read_text(encoding="utf-8")).get("translator")
-            except (json.JSONDecodeError, AttributeError):
-                return None
-    return None

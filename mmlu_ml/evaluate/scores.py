@@ -13,37 +13,11 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from ..core import stats
-from ..core.records import LETTERS, Question, read_json_dict, read_jsonl, same_but, write_atomic, write_json
+from ..core.artifacts import CHECK_COLUMNS
+from ..core.artifacts.results import read_evaluation_manifest
+from ..core.records import LETTERS, Question, same_but, write_atomic, write_json
 
-# accuracy, ci_low, ci_high: the sample's (every scored question counts once; Wilson). macro_accuracy: the mean
-# of the subjects' accuracies (subject-equal). weighted_*: the estimate of the whole split's micro accuracy,
-# post-stratified by subject, the figure to set beside published full-test numbers (core/stats.py), with
-# n_effective, the sample size its weights are worth. letter_shares: how often each letter was the answer given
-# ("A=0.250 B=0.250 C=0.300 D=0.200"): a model that leans on one letter moves with its bias, not its knowledge.
-SCORE_COLUMNS = ("model", "protocol", "language", "n", "correct", "unparsed", "errors", "accuracy", "ci_low",
-                 "ci_high", "macro_accuracy", "weighted_accuracy", "weighted_ci_low", "weighted_ci_high",
-                 "n_effective", "letter_shares", "shots", "translator", "model_fingerprint", "questions_total",
-                 "limit", "tool_version", "signature")
-CATEGORY_COLUMNS = ("model", "protocol", "language", "category", "n", "correct", "accuracy", "ci_low", "ci_high",
-                    "weighted_accuracy", "weighted_ci_low", "weighted_ci_high")
-# diff*: on the sample (Newcombe); weighted_diff*: the whole split's, post-stratified, and weighted_p the p-value
-# of "no difference" matching that interval (the report adjusts it within a family: Holm)
-PAIRED_COLUMNS = ("model", "protocol", "language", "n_paired", "accuracy_lang", "accuracy_en", "diff", "diff_low",
-                  "diff_high", "weighted_diff", "weighted_diff_low", "weighted_diff_high", "weighted_p")
-CHECK_COLUMNS = ("model", "protocol", "language", "questions", *PAIRED_COLUMNS[3:9])
-TRANSLATOR_COLUMNS = ("model", "protocol", "language", "translator_a", "translator_b", "n", "n_a", "n_b",
-                      "accuracy_en", "en_low", "en_high", "accuracy_a", "a_low", "a_high", "accuracy_b", "b_low",
-                      "b_high", "diff_a_b", "diff_a_b_low", "diff_a_b_high", "diff_a_en", "diff_a_en_low",
-                      "diff_a_en_high", "diff_b_en", "diff_b_en_low", "diff_b_en_high", "answers_changed")
-TAG_COLUMNS = ("model", "protocol", "language", "tag", "value", "n", "correct", "accuracy", "ci_low", "ci_high")
 MAX_TAG_VALUES = 10  # a tag with more values (country, region) is metadata to read, not a split to score by
-
-
-def latest_rows(path: Path, config_key: str) -> dict[str, dict]:
-    """id -> the last prediction row written under `config_key` (a retried error is superseded)."""
-    if not Path(path).is_file():
-        return {}
-    return {row["id"]: row for row in read_jsonl(path) if row.get("config_key") == config_key}
 
 
 def summarize(questions: Sequence[Question], rows: dict[str, dict], sizes: dict[str, int]) -> dict:
@@ -195,7 +169,7 @@ def category_rows(base: dict, categories: dict[str, tuple]) -> list[dict]:
 
 def manifest_languages(path: Path, key: str) -> dict:
     """The per-language records of one (model, protocol) entry of evaluation.manifest.json, or {}."""
-    entry = read_json_dict(path).get(key)
+    entry = read_evaluation_manifest(path.parent, lenient=True).get(key)
     return entry.get("languages", {}) if isinstance(entry, dict) else {}
 
 
@@ -224,7 +198,7 @@ def machines(earlier: dict | None, here: dict, answered: int) -> list[dict]:
 def update_manifest(path: Path, key: str, entry: dict) -> None:
     """One entry per (model, protocol) in <out>/evaluation.manifest.json; other entries kept, and the languages of
     an earlier run of the same entry kept beside this run's (each language records its own selection)."""
-    data = read_json_dict(path)
+    data = read_evaluation_manifest(path.parent, lenient=True)
     earlier = data[key].get("languages", {}) if isinstance(data.get(key), dict) else {}
     entry = {**entry, "languages": {**earlier, **entry.get("languages", {})}}
     if isinstance(data.get(key), dict) and same_but(data[key], entry):

@@ -23,14 +23,14 @@ import click
 from tqdm import tqdm
 
 from .. import __version__
-from ..core import mmlu, registry
+from ..core import artifacts, mmlu, registry
 from . import models, protocols, scores
 from ..core.cache import Cache, key_of
 from .inputs import LanguageInput, Request, load_language
 from ..core.errors import MmluMlError
 from ..core.languages import load as load_languages
 from ..core.paths import predictions_file
-from ..core.records import LETTERS, Appender, Question, read_jsonl, write_jsonl
+from ..core.records import LETTERS, Appender, Question, write_jsonl
 from ..core.subjects import SPLITS, SUBJECTS
 from ..translate.checks import flagged_questions
 
@@ -129,7 +129,7 @@ def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp:
     path = predictions_file(out, model.name, protocol.name, code)
     rows = {}
     if path.is_file():
-        everything = list(read_jsonl(path))
+        everything = artifacts.read_predictions(path)
         mine = [r for r in everything if r.get("config_key") == key]
         # another translation of the language keeps its rows beside these (translators.csv compares them)
         others = [r for r in everything if r.get("config_key") != key and r.get("translator")
@@ -234,7 +234,7 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
     english = next(((key, rows) for inp, key, rows in results if inp.language.code == "en"), None)
     if english is None:  # pair with English predictions made by an earlier run of the same configuration
         key = config_key(fp, proto, "en", None)
-        english = (key, scores.latest_rows(predictions_file(out, mdl.name, proto.name, "en"), key))
+        english = (key, artifacts.latest_rows(predictions_file(out, mdl.name, proto.name, "en"), key))
     primary: set[str] = set()
     for inp, key, rows in results:
         code = inp.language.code
@@ -246,8 +246,8 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
         primary.add(code)
         s = scores.summarize(inp.questions, rows, sizes)
         label = _translator_label(inp.translator, inp.translator_fingerprint)
-        signature = (f"protocol:{proto.name}|shots:{proto.shots}|translator:{label}|model:{mdl.name}@{short}"
-                     f"|n:{s['n']}/{len(scored_all)}|v:{__version__}")
+        signature = artifacts.Signature(proto.name, proto.shots, label, mdl.name, short, s["n"], len(scored_all),
+                                        __version__).format()
         base = {"model": mdl.name, "protocol": proto.name, "language": code}
         score_rows.append({**base, **{k: v for k, v in s.items() if k != "categories"}, "shots": proto.shots,
                            "translator": label, "model_fingerprint": fingerprint, "questions_total": len(scored_all),
@@ -272,20 +272,20 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
                    f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
                    f"macro {s['macro_accuracy']:.1%}  whole split (weighted) {s['weighted_accuracy']:.1%} "
                    f"[{s['weighted_ci_low']:.1%}, {s['weighted_ci_high']:.1%}]  {signature}")
-    scores.upsert_csv(out / "scores.csv", scores.SCORE_COLUMNS, score_rows, ("model", "protocol", "language"))
-    scores.upsert_csv(out / "scores_by_category.csv", scores.CATEGORY_COLUMNS, by_category,
+    scores.upsert_csv(out / "scores.csv", artifacts.SCORE_COLUMNS, score_rows, ("model", "protocol", "language"))
+    scores.upsert_csv(out / "scores_by_category.csv", artifacts.CATEGORY_COLUMNS, by_category,
                       ("model", "protocol", "language", "category"))
     if paired_rows:
-        scores.upsert_csv(out / "paired.csv", scores.PAIRED_COLUMNS, paired_rows, ("model", "protocol", "language"))
+        scores.upsert_csv(out / "paired.csv", artifacts.PAIRED_COLUMNS, paired_rows, ("model", "protocol", "language"))
     if check_rows:
-        scores.upsert_csv(out / "paired_by_checks.csv", scores.CHECK_COLUMNS, check_rows,
+        scores.upsert_csv(out / "paired_by_checks.csv", artifacts.CHECK_COLUMNS, check_rows,
                           ("model", "protocol", "language", "questions"))
     if by_tag:
-        scores.upsert_csv(out / "scores_by_tag.csv", scores.TAG_COLUMNS, by_tag,
+        scores.upsert_csv(out / "scores_by_tag.csv", artifacts.TAG_COLUMNS, by_tag,
                           ("model", "protocol", "language", "tag", "value"))
     pairs = translator_rows(mdl, fp, proto, results, english, req)
     if pairs:
-        scores.upsert_csv(out / "translators.csv", scores.TRANSLATOR_COLUMNS, pairs,
+        scores.upsert_csv(out / "translators.csv", artifacts.TRANSLATOR_COLUMNS, pairs,
                           ("model", "protocol", "language", "translator_a", "translator_b"))
         for r in pairs:
             click.echo(f"{r['language']:<6} {r['translator_a']} {r['accuracy_a']:.1%} vs {r['translator_b']} "
@@ -305,18 +305,16 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
 def translator_rows(mdl, fp: dict, proto, results, english, req) -> list[dict]:
     """translators.csv: every pair of translations of a language scored under this model and protocol, this run's
     and earlier runs' alike (each found under its own translations/ folder and configuration key)."""
-    from .inputs import _manifest_translator
-
     out = []
     for code in dict.fromkeys(inp.language.code for inp, _, _ in results if inp.language.code != "en"):
         ids = {q.id for inp, _, _ in results if inp.language.code == code for q in inp.questions}
         path = predictions_file(req.out, mdl.name, proto.name, code)
         found = {}
-        for folder in sorted((Path(req.out) / "translations").glob(f"*/{code}")):
-            key = config_key(fp, proto, code, _manifest_translator(folder, list(req.splits) + ["dev"]))
-            rows = {i: r for i, r in scores.latest_rows(path, key).items() if i in ids}
+        for tset in artifacts.translation_sets(req.out, code):
+            key = config_key(fp, proto, code, tset.fingerprint(list(req.splits) + ["dev"], None))
+            rows = {i: r for i, r in artifacts.latest_rows(path, key).items() if i in ids}
             if rows:
-                found[folder.parent.name] = rows
+                found[tset.translator] = rows
         names = sorted(found)
         for i, a in enumerate(names):
             for b in names[i + 1:]:

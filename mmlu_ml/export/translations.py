@@ -5,14 +5,13 @@ Every problem is found here, before anything is written."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import languages as languages_mod
+from ..core import artifacts, languages as languages_mod
+from ..core.artifacts import TranslationSet
 from ..core.errors import MmluMlError
 from ..core.paths import component, translations_dir
-from ..core.records import LETTERS, read_jsonl
 from ..core.subjects import SPLITS, SUBJECTS
 
 DEV_SHOTS = 5  # MMLU has 5 dev questions per subject, the mmlu5 prompt's shots
@@ -115,66 +114,30 @@ def _others(root: Path) -> str:
 
 
 def _translate_command(out: Path, translator: str, code: str, splits: str) -> str:
-    command = f"mmlu-ml translate --translator {translator} --languages {code} --splits {splits}"
-    return command + ("" if Path(out) == Path("results") else f" --out {out}")
+    return artifacts.translate_command(code, translator, splits, out=out)
 
 
 def _read_language(out: Path, translator: str, code: str, source_name: str, folder: Path) -> LanguageSet:
     fix = _translate_command(out, source_name if source_name == "identity" else translator, code, "dev,test")
-    if not (folder / "test.jsonl").is_file():
+    tset = TranslationSet(out, source_name, code)
+    if not tset.split_file("test").is_file():
         raise MmluMlError(f"{folder} has no test split (test.jsonl); make it with: "
                           + _translate_command(out, translator, code, "test"))
-    splits = {}
-    for split in SPLITS:
-        path = folder / f"{split}.jsonl"
-        if path.is_file():
-            splits[split] = _read_split(path, split, fix)
+    splits = {split: _read_split(tset, split, fix) for split in SPLITS if tset.split_file(split).is_file()}
     return LanguageSet(code, source_name, folder, splits)
 
 
-def _read_split(path: Path, split: str, fix: str) -> Split:
-    mpath = path.with_name(f"{split}.manifest.json")
-    if not mpath.is_file():
+def _read_split(tset: TranslationSet, split: str, fix: str) -> Split:
+    path, mpath = tset.split_file(split), tset.manifest_file(split)
+    manifest = tset.manifest(split, fix)
+    if manifest is None:
         raise MmluMlError(f"{path} has no manifest ({mpath.name}), so its provenance is unknown; "
                           f"make it again with: {fix}")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise MmluMlError(f"{mpath} is not valid JSON ({exc.msg}); make it again with: {fix}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("translator"), dict):
+    if not isinstance(manifest.get("translator"), dict):
         raise MmluMlError(f"{mpath} lacks the translator fingerprint; make it again with: {fix}")
-    rows = list(read_jsonl(path))
-    seen: set[str] = set()
-    for number, row in enumerate(rows, start=1):
-        problem = _row_problem(row, split)
-        if problem is None and row["id"] in seen:
-            problem = f"id {row['id']} appears twice"
-        if problem:
-            raise MmluMlError(f"{path}:{number}: {problem}; make it again with: {fix}")
-        seen.add(row["id"])
+    rows = tset.rows(split, fix)
     counted = (manifest.get("counts") or {}).get("questions")
     if counted is not None and counted != len(rows):
         raise MmluMlError(f"{path} holds {len(rows)} questions but its manifest counted {counted}: it was changed "
                           f"after translation; make it again with: {fix}")
     return Split(split, rows, manifest, path)
-
-
-def _row_problem(row, split: str) -> str | None:
-    if not isinstance(row, dict):
-        return "not a JSON object"
-    missing = [k for k in ("id", "subject", "question", "choices", "answer") if k not in row]
-    if missing:
-        return f"missing {', '.join(missing)}"
-    if row["subject"] not in SUBJECTS:
-        return f"unknown subject {row['subject']!r}"
-    parts = str(row["id"]).rsplit("/", 2)
-    if len(parts) != 3 or parts[0] != row["subject"] or parts[1] != split or not parts[2].isdigit():
-        return f"id {row['id']!r} is not {row['subject']}/{split}/<index>"
-    if not isinstance(row["question"], str):
-        return "question is not a string"
-    choices = row["choices"]
-    if not isinstance(choices, list) or len(choices) != 4 or not all(isinstance(c, str) for c in choices):
-        return "choices must be 4 strings"
-    if row["answer"] not in LETTERS:
-        return f"answer {row['answer']!r} is not one of A, B, C, D"
-    return None

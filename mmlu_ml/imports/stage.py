@@ -7,7 +7,6 @@ nothing behind and a re-import replaces the splits it reads.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from dataclasses import replace
@@ -20,6 +19,7 @@ import pandas as pd
 
 from .. import __version__
 from ..core import mmlu, paths, records, registry
+from ..core.artifacts import TranslationSet, translate_command
 from ..core.errors import MmluMlError
 from ..core.languages import Language, load as load_languages
 from ..core.subjects import SPLITS, SUBJECTS
@@ -157,20 +157,18 @@ def _write(out: Path, name: str, done, instructions_from: str | None) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
     try:
         for lang, split, questions, manifest, tags in done:
-            folder = staging / paths.component(lang.code, "language")
-            rows = ({**q.to_json(), **({"tags": tags[q.id]} if q.id in tags else {})} for q in questions)
-            records.write_jsonl(folder / f"{split}.jsonl", rows)
-            records.write_json(folder / f"{split}.manifest.json", manifest)
+            staged = TranslationSet.at(staging / paths.component(lang.code, "language"), name, lang.code)
             if instructions_from:
-                lines = paths.translations_dir(out, instructions_from, lang.code) / "instructions.json"
+                lines = TranslationSet(out, instructions_from, lang.code).instructions_file
                 if not lines.is_file():
                     raise MmluMlError(f"--instructions-from {instructions_from}: {lines} is missing; translate "
-                                      f"the instruction lines first (mmlu-ml translate --translator "
-                                      f"{instructions_from} --languages {lang.code} --splits dev --limit 3)")
-                shutil.copyfile(lines, folder / "instructions.json")
-                note = json.loads((folder / f"{split}.manifest.json").read_text(encoding="utf-8"))
-                note["imported"]["instructions_from"] = instructions_from
-                records.write_json(folder / f"{split}.manifest.json", note)
+                                      "the instruction lines first ("
+                                      + translate_command(lang.code, instructions_from, "dev", limit=3) + ")")
+                staged.folder.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(lines, staged.instructions_file)
+                manifest["imported"]["instructions_from"] = instructions_from
+            rows = ({**q.to_json(), **({"tags": tags[q.id]} if q.id in tags else {})} for q in questions)
+            staged.write_split(split, rows, manifest)
         # file by file, so importing one split keeps the language's other splits
         for path in sorted(staging.glob("*/*")):
             final = target / path.parent.name / path.name

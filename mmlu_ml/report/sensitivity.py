@@ -8,50 +8,11 @@ from __future__ import annotations
 
 import textwrap
 from html import escape
-from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from .chart import model_colors
-from .data import _number, _read_csv
 from .leaderboard import md, md_code, md_table, pct, signed_pct
-
-PAIR_KEYS = ("model", "protocol", "language", "translator_a", "translator_b", "n")
-SHARES = ("accuracy_en", "en_low", "en_high", "accuracy_a", "a_low", "a_high", "accuracy_b", "b_low", "b_high",
-          "diff_a_b", "diff_a_b_low", "diff_a_b_high", "diff_a_en", "diff_a_en_low", "diff_a_en_high",
-          "diff_b_en", "diff_b_en_low", "diff_b_en_high")
-
-
-def read(out: Path) -> tuple[list[dict], list[dict]]:
-    pairs, tags = [], []
-    path = Path(out) / "translators.csv"
-    if path.is_file():
-        for line, row in _read_csv(path, PAIR_KEYS + SHARES):
-            where = f"{path}:{line}"
-            pairs.append({**row, "n": _number(row, "n", int, where, path),
-                          "answers_changed": _number(row, "answers_changed", int, where, path, optional=True),
-                          **{c: _number(row, c, float, where, path) for c in SHARES}})
-    path = Path(out) / "scores_by_tag.csv"
-    if path.is_file():
-        for line, row in _read_csv(path, ("model", "protocol", "language", "tag", "value", "n", "accuracy")):
-            where = f"{path}:{line}"
-            tags.append({**row, "n": _number(row, "n", int, where, path),
-                         **{c: _number(row, c, float, where, path, optional=True)
-                            for c in ("accuracy", "ci_low", "ci_high")}})
-    return pairs, tags
-
-
-def read_checks(out: Path) -> dict[tuple[str, str, str], dict[str, dict]]:
-    """(model, protocol, language) -> {"clean" | "flagged": its paired row}, in the file's order."""
-    path, found = Path(out) / "paired_by_checks.csv", {}
-    if path.is_file():
-        for line, row in _read_csv(path, ("model", "protocol", "language", "questions", "n_paired", "diff")):
-            where = f"{path}:{line}"
-            found.setdefault((row["model"], row["protocol"], row["language"]), {})[row["questions"]] = {
-                "n": _number(row, "n_paired", int, where, path),
-                **{c: _number(row, c, float, where, path, optional=True) for c in ("diff", "diff_low", "diff_high")}}
-    return found
-
 
 def draw(pairs: list[dict]) -> Figure:
     """One group of bars per (model, language, pair): English, translation A, translation B on the same ids,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import __version__
 from . import data as report_data, html as report_html, leaderboard, quality as report_quality
+from ..core.artifacts.results import read_checks, read_sensitivity
 from ..core.errors import MmluMlError
 from ..core.records import read_json_dict, same_but, write_atomic, write_json
 
@@ -64,8 +65,8 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
         "accuracy_by_language.png": chart.render(fig, "png"),
         "accuracy_by_language.svg": chart.render(fig, "svg"),
     }
-    pairs, tags = sensitivity.read(out)
-    checks = sensitivity.read_checks(out)
+    pairs, tags = read_sensitivity(out)
+    checks = read_checks(out)
     if pairs:
         pair_fig = sensitivity.draw(pairs)
         rendered.update({"translators.png": chart.render(pair_fig, "png"),

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..core import cache, paths, records
+from ..core import cache
+from ..core.artifacts import TranslationSet
 from . import in_context, instructions, protect
 from ..core.languages import Language
 from ..core.mmlu import Dataset
@@ -136,17 +137,16 @@ def translated_questions(plan: Plan, split: str, lang: Language, done: dict[str,
 
 
 def write_split(out: Path, translator: str, lang: Language, split: str, rows: list[Question], manifest: dict) -> Path:
-    folder = paths.translations_dir(out, translator, lang.code)
-    records.write_jsonl(folder / f"{split}.jsonl", (q.to_json() for q in rows))
-    records.write_json(folder / f"{split}.manifest.json", manifest)
-    return folder
+    tset = TranslationSet(out, translator, lang.code)
+    tset.write_split(split, (q.to_json() for q in rows), manifest)
+    return tset.folder
 
 
 def write_instructions(out: Path, translator: str, lang: Language, plan: Plan, settled: dict) -> None:
     """Merge this run's subjects into instructions.json (the lines, and what their checks read:
     `translate.instructions`), so runs over different subjects add up."""
-    path = paths.translations_dir(out, translator, lang.code) / "instructions.json"
-    old = records.read_json_dict(path)  # an unreadable old file, or part of one, is replaced
+    tset = TranslationSet(out, translator, lang.code)
+    old = tset.instructions(None) or {}  # an unreadable old file, or part of one, is replaced
     parts = (*plan.instructions, "back", "retranslated")
     merged = {part: dict(old[part]) if isinstance(old.get(part), dict) else {} for part in parts}
     for kind in plan.instructions:
@@ -154,8 +154,8 @@ def write_instructions(out: Path, translator: str, lang: Language, plan: Plan, s
     for part in ("back", "retranslated"):  # this run's subjects: its records replace the old ones
         merged[part] = {k: v for k, v in merged[part].items() if k.split("/", 1)[-1] not in plan.subjects}
         merged[part].update(settled.get(part, {}))
-    records.write_json(path, {part: dict(sorted(lines.items())) for part, lines in merged.items()
-                              if lines or part in plan.instructions})
+    tset.write_instructions({part: dict(sorted(lines.items())) for part, lines in merged.items()
+                             if lines or part in plan.instructions})
 
 
 def manifest(plan: Plan, fingerprint: dict, lang: Language, split: str, counts: dict, chars: dict,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..core import cache, paths, records
+from ..core import cache, records
+from ..core.artifacts import TranslationSet
 from ..core.languages import Language
 
 
@@ -52,14 +53,14 @@ class Written:
         self.instructions: dict[str, dict[str, str]] = {}
         self._earlier: dict[str, tuple[dict, int, int]] = {}  # split -> (its effort, questions held, taken back)
         self._machines: dict[str, list] = {}
-        folder = paths.translations_dir(out, translator, lang.code)
+        tset = TranslationSet(out, translator, lang.code)
         for split, digest in digests.items():
             try:
-                manifest = records.read_json_dict(folder / f"{split}.manifest.json")
+                manifest = tset.manifest(split, None) or {}  # its own earlier output: a damaged one is made again
                 if not _same(manifest, fingerprint, glossary):
                     continue
                 then = manifest.get("units") or {}
-                taken = {r["id"]: records.Question.from_json(r) for r in records.read_jsonl(folder / f"{split}.jsonl")
+                taken = {r["id"]: records.Question.from_json(r) for r in records.read_jsonl(tset.split_file(split))
                          if then.get(r["id"]) is not None and then.get(r["id"]) == digest.get(r["id"])}
                 self.questions.update(taken)
                 self._earlier[split] = (effort(manifest), len(then), len(taken))
@@ -68,8 +69,8 @@ class Written:
             except (OSError, ValueError, KeyError, TypeError):  # ValueError: a torn line of the jsonl
                 continue  # unreadable or torn: translated again, never trusted
         if self.questions:  # a kind that is not an object of lines is translated again
-            self.instructions = {kind: lines for kind, lines in records.read_json_dict(folder / "instructions.json")
-                                 .items() if isinstance(lines, dict)}
+            self.instructions = {kind: lines for kind, lines in (tset.instructions(None) or {}).items()
+                                 if isinstance(lines, dict)}
 
     def seed(self, plan, key_of: dict, done: dict[str, str], waiting) -> int:
         """Put the written translation of every unit sent first (questions, options not waiting for context,
