@@ -17,7 +17,7 @@ import pandas as pd
 
 from mmlu_ml.core.records import read_jsonl
 from mmlu_ml.core.stats import cluster_bootstrap, paired_difference
-from mmlu_ml.evaluate.scores import latest_rows
+from mmlu_ml.core.artifacts import latest_rows
 
 RECORDS = Path(__file__).parent / "results" / "sensitivity_records.csv"
 COLUMNS = ["model", "language", "translator", "id", "predicted", "correct"]

@@ -135,6 +135,8 @@ def translate_options(f):
                      help="azure | openai | local | bergamot | identity."),
         click.option("--translator-model", envvar="MMLU_ML_TRANSLATOR_MODEL", default=None, show_envvar=True,
                      help="Chat model for `openai` (a served name) or `local` (a GGUF name or path)."),
+        click.option("--translator-args", "translator_args", metavar="KEY=VALUE,...", default=None,
+                     help="Settings of the chosen translator (e.g. local: threads=2); an unknown key names the valid ones."),
         click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True,
                      help="Requests in flight."),
         click.option("--chars-per-hour", type=click.IntRange(min=1), default=40_000_000, show_default=True,
@@ -205,6 +207,9 @@ def evaluate_options(f):
                      help="Which translations to read when several exist (default: the only one); several, by commas, "
                           "are each scored and compared."),
         click.option("--base-url", envvar="OPENAI_BASE_URL", default=None, help="OpenAI-compatible server for openai:."),
+        click.option("--model-args", "model_args", metavar="KEY=VALUE,...", default=None,
+                     help="Settings of the model backend (e.g. llamacpp: n_ctx=16384,streams=2; openai: api=chat); "
+                          "an unknown key names the valid ones."),
         click.option("--model-concurrency", "model_concurrency", type=click.IntRange(1, 256), default=4,
                      show_default=True, help="Requests in flight for openai: models."),
     ]):

@@ -17,16 +17,16 @@ from datetime import datetime, timezone
 from collections import Counter
 from itertools import groupby
 from pathlib import Path
-from typing import Protocol as TypingProtocol, Sequence
 
 import click
 from tqdm import tqdm
 
 from .. import __version__
-from ..core import artifacts, mmlu, registry
+from ..core import artifacts, mmlu, registry, settings
 from . import models, protocols, scores
 from ..core.cache import Cache, key_of
 from .inputs import LanguageInput, Request, load_language
+from .models.base import Model
 from ..core.errors import MmluMlError
 from ..core.languages import load as load_languages
 from ..core.paths import predictions_file
@@ -35,24 +35,24 @@ from ..core.subjects import SPLITS, SUBJECTS
 from ..translate.checks import flagged_questions
 
 
-class Model(TypingProtocol):
-    """A model backend. One may also set `prompts_per_call`: how many prompts it wants per call to be fast."""
-    name: str
-
-    def fingerprint(self) -> dict: ...
-
-    def letter_logprobs(self, prefix: str, suffixes: list[str], letters: Sequence[str]) -> list[dict | Exception]: ...
-
-    def generate(self, prompts: list[str], max_tokens: int) -> list[str | Exception]: ...
+# what every model backend's constructor takes; its other keyword parameters are its --model-args
+COMMON_MODEL_ARGS = ("spec", "cache_dir", "base_url", "concurrency", "seed")
 
 
-def load_model(spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 4, seed: int = 0) -> Model:
+def model_backend(spec: str, model_args: str | None = None) -> tuple[type[Model], str, dict]:
+    """(backend class, model name, its settings) of `--model backend:name`, checked before anything is loaded."""
     kind, sep, rest = (spec or "").partition(":")
     if not sep or not rest:
         raise MmluMlError(f"--model {spec!r} needs <backend>:<model>, e.g. llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m "
                           f"(backends: {', '.join(models.MODELS)})")
     cls = registry.load(models.MODELS, kind, "model backend")
-    return cls(rest, Path(cache_dir), base_url=base_url, concurrency=concurrency, seed=seed)
+    return cls, rest, settings.parse(model_args, cls, COMMON_MODEL_ARGS, "--model-args", kind)
+
+
+def load_model(spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 4, seed: int = 0,
+               model_args: str | None = None) -> Model:
+    cls, name, extra = model_backend(spec, model_args)
+    return cls(name, Path(cache_dir), base_url=base_url, concurrency=concurrency, seed=seed, **extra)
 
 
 def config_key(fingerprint: dict, protocol: protocols.Protocol, language: str, translator: dict | str | None) -> str:
@@ -183,9 +183,11 @@ def _translator_label(name: str, fp: dict | None) -> str:
 
 def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", limit=None, cache_dir="cache",
                  out="results", model="llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m", protocol="gpt4", shots=None,
-                 eval_translator=None, base_url=None, model_concurrency=4, max_tokens=None, seed=0) -> list[dict]:
+                 eval_translator=None, base_url=None, model_concurrency=4, max_tokens=None, seed=0,
+                 model_args=None) -> list[dict]:
     """The `evaluate` command. Validates every input before loading the model; returns the scores.csv rows."""
     started = time.time()
+    model_backend(model, model_args)  # a wrong backend or setting fails before anything is read
     out, cache_dir = Path(out), Path(cache_dir)
     langs = load_languages().select(languages)
     subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
@@ -206,10 +208,10 @@ def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", l
         if inp.language.code == "en":
             inp.tags = {q.id: tags[q.id] for q in inp.questions if q.id in tags}
 
-    mdl = load_model(model, cache_dir, base_url, model_concurrency, seed)
+    mdl = load_model(model, cache_dir, base_url, model_concurrency, seed, model_args)
     fp = mdl.fingerprint()
     cache = Cache(cache_dir / "responses.sqlite", "responses")
-    chunk = max(4, 2 * model_concurrency, getattr(mdl, "prompts_per_call", 0))
+    chunk = max(4, 2 * model_concurrency, mdl.prompts_per_call)
     results, spent = [], {}
     try:
         for inp in inputs:
@@ -266,8 +268,9 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
                               "effort": scores.add_effort(earlier.get(code), key, spent[key])}
         if per_language[code]["effort"] is None:
             del per_language[code]["effort"]
-        if hasattr(mdl, "machine"):  # a local model: the builds and CPUs its answers came from (they differ by CPU)
-            per_language[code]["machines"] = scores.machines(earlier.get(code), mdl.machine(), spent[key]["answered"])
+        here = mdl.machine()
+        if here is not None:  # a local model: the builds and CPUs its answers came from (they differ by CPU)
+            per_language[code]["machines"] = scores.machines(earlier.get(code), here, spent[key]["answered"])
         click.echo(f"{code:<6} accuracy {s['accuracy']:6.1%}  95% CI [{s['ci_low']:.1%}, {s['ci_high']:.1%}]  "
                    f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
                    f"macro {s['macro_accuracy']:.1%}  whole split (weighted) {s['weighted_accuracy']:.1%} "

@@ -12,11 +12,12 @@ from ..core import cache as cache_mod
 from ..core.languages import Language
 from . import instructions
 from .plan import Plan, spans_for
+from .translators.base import Translator
 
 
-def usage_of(tr) -> dict:
+def usage_of(tr: Translator) -> dict:
     """What the translator says it sent and billed so far, for the calling thread ({} when it keeps no count)."""
-    return tr.usage() if hasattr(tr, "usage") else {}
+    return tr.usage()
 
 
 def settle_lines(plan: Plan, tr, english: Language, lang: Language, db, pacer, done: dict, written,
@@ -53,7 +54,7 @@ class Asker:
                    mininterval=0.5, dynamic_ncols=True, disable=not todo)
         for at in range(0, len(todo), self.tr.max_items):
             batch = todo[at:at + self.tr.max_items]
-            chars = sum(map(getattr(self.tr, "request_chars", len), batch))
+            chars = sum(map(self.tr.request_chars, batch))
             self.pacer.acquire(chars)
             before = usage_of(self.tr)
             try:

@@ -55,7 +55,7 @@ def spans_for(tr):
     """For cache.keys_for: a translator that protects spans (`protects = True`) has each text's protected
     intervals in its cache keys, so a change to protect's rules re-translates only the strings whose spans
     it moves; its fingerprint's protect version covers only the form spans are sent in."""
-    return _key_spans if getattr(tr, "protects", False) else None
+    return _key_spans if tr.protects else None
 
 
 def _key_spans(text: str) -> tuple:
@@ -100,7 +100,7 @@ def to_send(plan: Plan, tr, lang: Language, glossary, db, sizes, copied) -> dict
     """The dry run's counts for one language: the strings a run would send, as it would send them (with glossary
     hints, options with their question), less those copied or found in the cache. An option waiting for a
     question that is not cached yet counts as one more string to send, as it will be."""
-    words = tr.option_context(lang) if hasattr(tr, "option_context") else 0
+    words = tr.option_context(lang)
     texts, key_of, waiting = first_pass(plan, lang.code, glossary, words)
     first = list(dict.fromkeys(t for split in plan.splits for t in texts[split]))
     todo = [t for t in first if not copied(t)]

@@ -15,11 +15,10 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Protocol
 
 from tqdm import tqdm
 
-from ..core import cache as cache_mod, languages as languages_mod, mmlu, paths, registry
+from ..core import cache as cache_mod, languages as languages_mod, mmlu, paths, registry, settings
 from ..core.errors import MmluMlError
 from ..core.languages import Language
 from ..core.subjects import SPLITS, SUBJECTS
@@ -29,31 +28,9 @@ from .plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_su
                    translated_questions, write_instructions, write_split)
 from .ask import settle_lines, usage_of
 from .reuse import Written, unit_digests
+from .translators.base import Translator
 
 from .checks import check_language
-
-
-class Translator(Protocol):
-    name: str        # registry name
-    max_items: int   # strings per request the stage may pack
-    max_chars: int   # characters per request (as `request_chars` counts them, else len)
-
-    def fingerprint(self) -> dict: ...
-
-    def translate(self, texts: list[str], source: Language, target: Language) -> list[str | None]: ...
-
-    # Optional:
-    # protects = True for a translator that keeps protect's spans (each text's spans go into its cache key,
-    # translate/plan.py's spans_for);
-    # option_context(target) -> N: options of at most N words come as in_context units (the option with its
-    # question and the question's translation), sent after the questions;
-    # takes_hints(target) -> bool: strings holding glossary terms come as units with (term, translation)
-    # hints (mmlu_ml.translate.glossary);
-    # preflight() raises MmluMlError when nothing could be sent (a missing key);
-    # request_chars(text) -> int, what a string costs toward max_chars and the bill (default len);
-    # bills_characters = True for a service priced by the character (the dry run prices it; others get no USD);
-    # usage() -> {"requests": int, "billed_chars": int}, cumulative for the calling thread, which the
-    # stage reads around each call in its worker thread to charge every batch exactly (default: 1, 0).
 
 
 class TranslationFailed(MmluMlError):
@@ -67,8 +44,13 @@ def translation_dir(out: Path, translator: str, language: str) -> Path:
     return paths.translations_dir(out, "identity" if language == "en" else translator, language)
 
 
+# what every translator's constructor takes; its other keyword parameters are its --translator-args
+COMMON_TRANSLATOR_ARGS = ("model", "cache_dir", "concurrency")
+
+
 def run_translate(source, languages, subjects, splits, limit, cache_dir, out, translator, translator_model,
-                  concurrency, chars_per_hour, price_per_million, dry_run, strict, glossary=None) -> list[dict]:
+                  concurrency, chars_per_hour, price_per_million, dry_run, strict, glossary=None,
+                  translator_args=None) -> list[dict]:
     """Translate and write; returns the summary rows (one per language and split). See the module docstring.
     `glossary`: a term base file, "default" or "none" (mmlu_ml.translate.glossary); None is the built-in one for a
     translator that takes hints."""
@@ -78,16 +60,17 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
     spl = mmlu.parse_list(splits, SPLITS, "split")
     cls = registry.load(translators.TRANSLATORS, translator, "translator")
+    extra = settings.parse(translator_args, cls, COMMON_TRANSLATOR_ARGS, "--translator-args", translator)
     identity_cls = registry.load(translators.TRANSLATORS, "identity", "translator")
     english = table.languages["en"]
     foreign = [lang for lang in langs if lang.code != "en"]
     cache_dir, out = Path(cache_dir), Path(out)
     plan = Plan.build(mmlu.load(source, subj, spl, limit), subj, spl, limit)
-    tr = cls(translator_model, cache_dir, concurrency=concurrency) if foreign else None
-    if glossary not in (None, "none") and tr is not None and not hasattr(tr, "takes_hints"):
+    tr = cls(translator_model, cache_dir, concurrency=concurrency, **extra) if foreign else None
+    if glossary not in (None, "none") and tr is not None and not tr.glossary:
         raise MmluMlError(f"--glossary: the {translator} translator takes no glossary hints (local does); "
                           "drop --glossary or use --translator local")
-    measure = getattr(tr, "request_chars", len)
+    measure = tr.request_chars if tr is not None else len
     distinct = plan.all_distinct()
     sizes = _Memo(lambda t: measure(in_context.text_of(t)))  # measured as strings are packed, requests in flight
     copied = _Memo(protect.is_untranslatable).__getitem__  # judged once per string, for every language
@@ -100,15 +83,15 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
             row = {"language": lang.code, "translator": "identity" if lang.code == "en" else tr.name,
                    "strings": sum(len(plan.strings(s)) for s in spl), "distinct": len(distinct),
                    "untranslatable": 0, "cached": 0, "send": 0, "chars": 0,
-                   "priced": lang.code != "en" and getattr(tr, "bills_characters", False)}
+                   "priced": lang.code != "en" and tr.bills_characters}
             if lang.code != "en":
-                hinted = terms if hasattr(tr, "takes_hints") and tr.takes_hints(lang) else None
+                hinted = terms if tr.takes_hints(lang) else None
                 row.update(to_send(plan, tr, lang, hinted, db, sizes, copied))
             rows.append(row)
         print_dry_run(rows, price_per_million)
         return rows
 
-    if foreign and hasattr(tr, "preflight"):
+    if tr is not None:
         tr.preflight()  # a missing key fails before anything is written, English included
     summary: list[dict] = []
     if english in langs:
@@ -120,7 +103,7 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
         pacer = Pacer(chars_per_hour)
         try:
             for lang in foreign:
-                hinted = terms if hasattr(tr, "takes_hints") and tr.takes_hints(lang) else None
+                hinted = terms if tr.takes_hints(lang) else None
                 summary += _language(plan, tr, english, lang, db, pacer, out, sizes, copied, concurrency, True,
                                      hinted)
         finally:
@@ -139,7 +122,7 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
     return summary
 
 
-def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out: Path, sizes, copied,
+def _language(plan: Plan, tr: Translator, english: Language, lang: Language, db, pacer, out: Path, sizes, copied,
               concurrency: int, run_checks: bool, glossary=None) -> list[dict]:
     """Translate one language; write each split whose strings all came back. Returns its summary rows.
 
@@ -148,7 +131,7 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
     sizing and packing run chunk by chunk while requests are in flight, so the first request leaves at once."""
     started = time.monotonic()
     fingerprint = tr.fingerprint()
-    words = tr.option_context(lang) if db is not None and hasattr(tr, "option_context") else 0
+    words = tr.option_context(lang) if db is not None else 0
 
     texts, key_of, waiting = first_pass(plan, lang.code, glossary, words)  # key_of: (question id, text) -> unit
     done: dict[str, str] = {}
@@ -254,10 +237,11 @@ def _language(plan: Plan, tr, english: Language, lang: Language, db, pacer, out:
             {"duration_s": round(took, 3), "chars_sent": chars["sent"]}
         made = manifest(plan, fingerprint, lang, split, counts, chars, row["requests"], took, checks, glossary) \
             | {"units": digests[split], "effort": effort}
-        if hasattr(tr, "machine") and written is not None:  # a local model: which build and CPU made the text
+        here = tr.machine()
+        if here is not None and written is not None:  # a local model: which build and CPU made the text
             made_here = todo[split] or (lines_report is not None and split == plan.splits[0]
                                         and lines_report["strings_sent"])
-            made["machines"] = written.machines(split, tr.machine() if made_here else None)
+            made["machines"] = written.machines(split, here if made_here else None)
         write_split(out, tr.name, lang, split, questions, made)
     if settled is not None:
         write_instructions(out, tr.name, lang, plan, settled)
@@ -280,7 +264,7 @@ def _lines(plan: Plan, tr, english: Language, lang: Language, db, pacer, done: d
     return settled, report
 
 
-def _call(tr, batch: list[str], english: Language, lang: Language, db, keys: dict, slots: threading.Semaphore):
+def _call(tr: Translator, batch: list[str], english: Language, lang: Language, db, keys: dict, slots: threading.Semaphore):
     """In a worker thread: translate one batch, cache what came back, and say what it cost (the thread's usage
     around the call). A request slot is held only for the translation: the commit runs after it is given
     back, so a batch already waiting in another worker goes out at once instead of after the commit."""
@@ -296,7 +280,7 @@ def _call(tr, batch: list[str], english: Language, lang: Language, db, keys: dic
     return result, {k: after.get(k, 0) - before.get(k, 0) for k in ("requests", "billed_chars")}
 
 
-def _send(tr, batches, sizes, keys: dict, english: Language, lang: Language, db, pacer: Pacer,
+def _send(tr: Translator, batches, sizes, keys: dict, english: Language, lang: Language, db, pacer: Pacer,
           concurrency: int, done: dict, failed: set, errors: list, cost: dict, bar) -> None:
     """Send the (split, batch) pairs, `concurrency` in flight, caching each batch as it returns; the next
     batch is prepared while the requests are in flight. Strings still failing go to `failed`; a

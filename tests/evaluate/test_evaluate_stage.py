@@ -15,7 +15,8 @@ from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.evaluate.stage import run_evaluate
 from mmlu_ml.core.paths import predictions_file, translations_dir
 from mmlu_ml.core.records import Question, read_jsonl, write_json, write_jsonl
-from mmlu_ml.evaluate.scores import CATEGORY_COLUMNS, CHECK_COLUMNS, PAIRED_COLUMNS, SCORE_COLUMNS, add_effort
+from mmlu_ml.core.artifacts import CATEGORY_COLUMNS, CHECK_COLUMNS, PAIRED_COLUMNS, SCORE_COLUMNS
+from mmlu_ml.evaluate.scores import add_effort
 
 SUBJECTS = ["astronomy", "virology"]
 

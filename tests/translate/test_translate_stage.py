@@ -20,6 +20,7 @@ from support.fake_azure import FakeAzure, fake_translate, serving
 from mmlu_ml.core import languages, mmlu, templates
 from mmlu_ml.translate import protect, stage as translate
 from mmlu_ml.translate.translators.azure import AzureTranslator
+from mmlu_ml.translate.translators.identity import IdentityTranslator
 from mmlu_ml.core.cache import key_of, keys_for
 from mmlu_ml.translate.stage import TranslationFailed, run_translate
 
@@ -103,7 +104,7 @@ def test_cache_keys_carry_the_protected_spans():
     assert keys_for(fingerprint, "en", "sw", texts, spans_of) == {
         t: key_of(fingerprint, "en", "sw", t, *([list(map(list, protect.intervals(t)))] if protect.spans(t) else []))
         for t in texts}
-    assert translate.spans_for(object()) is None  # a translator that keeps no spans: keys over the text alone
+    assert translate.spans_for(IdentityTranslator()) is None  # a translator that keeps no spans: keys over the text alone
 
 
 def test_a_change_to_the_protect_rules_resends_only_the_strings_it_moves(mmlu_dir, fake_azure, tmp_path, monkeypatch):

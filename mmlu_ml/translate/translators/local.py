@@ -27,6 +27,7 @@ from ...llama import assets
 from ...llama.generate import Generator, Request
 from ...llama.load import chat_formatter, load_llama, machine, streams_from_env
 from ...core.languages import Language
+from .base import Translator
 from ..llm.prompt import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
                              single_messages, token_budget, trim_loop)
 from .. import in_context, protect, segments
@@ -59,15 +60,16 @@ def _repeating_tail(tokens, min_total: int = 12, window: int = 64, min_distinct:
     return False
 
 
-class LocalTranslator:
+class LocalTranslator(Translator):
     name = "local"
     protects = True  # protect's spans come back unchanged: each text's spans are in its cache key
     max_items = 16  # strings per call: generated side by side, `streams` at a time
     max_chars = 8_000
+    glossary = True  # hints for the languages takes_hints names
     split_failures = True  # a text of several pieces that fails whole goes again piece by piece (bench: off)
 
     def __init__(self, model: str | None, cache_dir: Path, chat_template: str | None = None,
-                 threads: int | None = None, **options):
+                 threads: int | None = None, concurrency: int = 1):
         self.model_name = model or DEFAULT_MODEL
         self.cache_dir = Path(cache_dir)
         known = assets.ASSETS.get(self.model_name)
