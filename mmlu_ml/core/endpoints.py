@@ -1,11 +1,18 @@
-"""What every network backend asks of a URL: is it this machine, and what of it may be written down."""
+"""What every network backend asks of a URL: is it this machine, what of it may be written down, and the one
+warning for plain http to another machine."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import threading
 from urllib.parse import urlsplit
 
 from .errors import MmluMlError
+
+log = logging.getLogger(__name__)
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
 
 
 def is_loopback(host: str | None) -> bool:
@@ -27,3 +34,16 @@ def public_url(url: str) -> str:
         raise MmluMlError(f"the port of {parts.hostname}'s URL is not a number; pass a URL like "
                           "http://127.0.0.1:8000/v1") from None
     return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path.rstrip('/')}"
+
+
+def warn_plain_http(url: str, who: str) -> None:
+    """Warn that `url` (plain http, not loopback) sends requests and the key unencrypted: once per URL and
+    process, as every thread and backend that opens the same server would repeat it. Logged, so a caller that
+    configures logging decides where it goes (with none, Python prints warnings to stderr)."""
+    public = public_url(url)
+    with _warned_lock:
+        if public in _warned:
+            return
+        _warned.add(public)
+    log.warning("%s: %s is plain http to another machine: requests and the key travel unencrypted; use https",
+                who, public)

@@ -10,7 +10,6 @@ Model answers also go to a response cache keyed on the exact prompt and the mode
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ import click
 from tqdm import tqdm
 
 from .. import __version__
-from ..core import artifacts, mmlu, registry, settings
+from ..core import artifacts, mmlu, openai_client, registry, settings
 from . import models, protocols, scores
 from ..core.cache import Cache, key_of
 from .inputs import LanguageInput, Request, load_language
@@ -66,12 +65,9 @@ def prefix_digest(prefix: str) -> str:
 
 
 def _scrub(text: str) -> str:
-    """Error text goes to files; never let a key the SDK echoed go with it."""
-    for name in ("OPENAI_API_KEY", "AZURE_TRANSLATOR_KEY"):
-        secret = os.environ.get(name)
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "***")
-    return text[:300]
+    """Error text goes to files; never let a key the SDK echoed go with it (scrubbed before the cut, so a key
+    across the 300th character cannot leave half of itself)."""
+    return openai_client.scrub(text)[:300]
 
 
 def _row(q: Question, gold: str, result, protocol: protocols.Protocol, inp: LanguageInput, key: str) -> dict:

@@ -9,8 +9,7 @@ import pytest
 
 from conftest import cli
 from support.fake_azure import FakeAzure
-from support.fake_openai import FakeOpenAI
-from support.scripted_openai import FakeServer, completion, scripted
+from support.fake_openai import FakeOpenAI, completion, scripted
 
 SECRET = "sk-RECOGNISABLE-9d2c41e7aa"
 WRONG = "sk-WRONG-KEY-5b8e3f0c11"
@@ -76,9 +75,9 @@ def test_openai_model_key_never_written(tiny_source, tmp_path):
             return 401, {"error": {"message": f"Incorrect API key provided: {headers.get('Authorization')}"}}
         return 200, completion({" A": -1.0, " B": -0.5, " C": -2.0, " D": -3.0})
 
-    server = FakeServer(scripted(completions=answer))
+    server = FakeOpenAI(handle=scripted(completions=answer))
     try:
-        args = ["evaluate", "--model", "openai:fake-model", "--base-url", server.base_url, "--protocol", "mmlu5",
+        args = ["evaluate", "--model", "openai:fake-model", "--base-url", server.url, "--protocol", "mmlu5",
                 "--languages", "en", "--model-concurrency", "1"]
         ok = cli(*args, *common(tiny_source, tmp_path), env={"OPENAI_API_KEY": SECRET})
         assert ok.returncode == 0, ok.stderr
@@ -89,5 +88,5 @@ def test_openai_model_key_never_written(tiny_source, tmp_path):
         server.close()
     assert (tmp_path / "out" / "scores.csv").exists()
     assert any(f"Bearer {SECRET}" == {k.lower(): v for k, v in r[2].items()}.get("authorization")
-               for r in server.requests)  # it did reach the server
+               for r in server.calls)  # it did reach the server
     assert leaks(tmp_path, outputs, SECRET, WRONG) == []

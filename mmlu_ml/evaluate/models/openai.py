@@ -8,39 +8,32 @@ once and recorded in fingerprint(), so results of different paths never share a 
 
 The prefix is simply concatenated with each suffix: servers reuse shared prompt prefixes themselves.
 Per-request timeout, retries and backoff default from MMLU_ML_OPENAI_TIMEOUT (s), MMLU_ML_OPENAI_RETRIES and
-MMLU_ML_OPENAI_BACKOFF (s, doubled per retry), for slow clusters or strict rate limits.
+MMLU_ML_OPENAI_BACKOFF (s, doubled per retry), for slow clusters or strict rate limits. The SDK makes the retries
+(core/openai_client.py builds the client and counts them); an item still failing after them is a RequestFailed
+in its slot, never the run's end.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import random
 import re
 import threading
-import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
-from urllib.parse import urlsplit
 
-from ...core.endpoints import is_loopback, public_url
+from ...core import openai_client
 from ...core.errors import MmluMlError
 from ...core.paths import component
 
 PATHS = ("completions", "chat-logprobs", "chat-generate")
 FLOOR_MARGIN = 1.0  # a letter missing from the top-k list scores this far below the lowest listed token
 PARSED_FLOOR = -100.0  # chat-generate: the letters the model did not write
-RETRY_STATUS = {408, 409, 425, 429}  # plus every 5xx
-PLACEHOLDER_KEY = "sk-no-key-needed"  # local servers ignore the key, but the SDK insists on one
 PROBE = "Question: Which letter comes first?\nA) A\nB) B\nC) C\nD) D\nAnswer:"
 _BPE_SPACE = re.compile(r"^[\u0120\u2581]")  # "Ġ" / "▁": raw BPE pieces some servers return for a leading space
 _LETTER = re.compile(r"(?<![A-Za-z])([ABCD])(?![A-Za-z])")
-
-
-class InsecureURLWarning(UserWarning):
-    """The base URL sends prompts (and the key) unencrypted to another machine."""
 
 
 class RequestFailed(RuntimeError):
@@ -129,30 +122,30 @@ class OpenAIModel:
         timeout = _setting("TIMEOUT", timeout, 120.0)
         self.retries = max(0, int(_setting("RETRIES", retries, 4)))
         self.seed, self.backoff, self.top_k = seed, _setting("BACKOFF", backoff, 1.0), top_logprobs
-        base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        parts = urlsplit(base_url or "https://api.openai.com/v1")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise MmluMlError(f"openai: base URL {public_url(base_url)!r} is not an http(s) URL; "
-                              "pass e.g. --base-url http://127.0.0.1:8000/v1")
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
-            warnings.warn(f"openai: {public_url(base_url)} is plain http to another machine: prompts and the "
-                          "API key travel unencrypted; use https", InsecureURLWarning, stacklevel=2)
-        self.base_url = public_url(base_url or "https://api.openai.com/v1")
-        key = os.environ.get("OPENAI_API_KEY") or ""
-        if not key and base_url is None:
+        where = openai_client.endpoint(base_url)
+        self.base_url = where.public  # in the fingerprint: scheme, host, port and path, never credentials
+        if not where.key and where.defaulted:
             raise MmluMlError("openai: set OPENAI_API_KEY in the environment, or pass --base-url for a "
                               "server that needs no key")
-        self._key = key  # only ever handed to the SDK; scrubbed from every error text
-        self._client = openai.OpenAI(api_key=key or PLACEHOLDER_KEY, base_url=base_url, max_retries=0,
-                                     timeout=timeout)
-        self._lock = threading.Lock()  # guards stats
+        self._key = where.key  # only ever handed to the SDK; scrubbed from every error text
+        self._attempts = openai_client.Attempts()
+        self._client = openai_client.build(where, self._key, timeout=timeout, retries=self.retries,
+                                           backoff=self.backoff, attempts=self._attempts)
+        self._lock = threading.Lock()  # guards _counts
         self._resolve_lock = threading.Lock()
         self._served: str | None = None
         self._ready = False  # served model and paths probed
         self._api: str | None = None if api == "auto" else api
         self._generate_api: str | None = None if api == "auto" else ("completions" if api == "completions" else "chat")
         self._extra: dict = {}  # non-standard fields a probe found the server accepts
-        self.stats = {"requests": 0, "retries": 0, "failed": 0, "floored_letters": 0}
+        self._counts = {"failed": 0, "floored_letters": 0}
+
+    @property
+    def stats(self) -> dict:
+        """HTTP requests sent and the SDK's retries among them (counted by the client), items failed, letters
+        floored."""
+        with self._lock:
+            return {"requests": self._attempts.requests, "retries": self._attempts.retries, **self._counts}
 
     # -- Model protocol -----------------------------------------------------------------------------------------
 
@@ -192,8 +185,8 @@ class OpenAIModel:
         scores, floored = letter_scores(top, letters, exact=self._api == "completions")
         if floored:
             with self._lock:
-                first = not self.stats["floored_letters"]
-                self.stats["floored_letters"] += floored
+                first = not self._counts["floored_letters"]
+                self._counts["floored_letters"] += floored
             if first:
                 warnings.warn(f"openai: some answer letters were not among the server's top-{self.top_k} tokens; "
                               f"they score a floor (lowest listed log-prob - {FLOOR_MARGIN})", stacklevel=2)
@@ -252,62 +245,34 @@ class OpenAIModel:
             except (RequestFailed, NoLetter) as exc:
                 return exc
             except Exception as exc:  # a server answer we could not read: that item fails, not the run
-                return RequestFailed(self._scrub(f"{type(exc).__name__}: {exc}"))
+                return RequestFailed(openai_client.scrub(f"{type(exc).__name__}: {exc}", self._key))
 
         if self.concurrency == 1 or len(items) <= 1:
             return [guarded(item) for item in items]
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
             return list(pool.map(guarded, items))
 
-    def _retryable(self, exc: Exception) -> bool:
-        sdk = self._sdk
-        if isinstance(exc, sdk.APIConnectionError):  # includes timeouts
-            return True
-        return isinstance(exc, sdk.APIStatusError) and (exc.status_code in RETRY_STATUS or exc.status_code >= 500)
-
     def _call(self, request: Callable):
-        """`request()` with up to `retries` retries on 429/5xx/timeouts/lost connections, exponential backoff
-        with jitter (or the server's Retry-After, capped); then RequestFailed. Refused keys and unknown models
-        are configuration problems and stop the run."""
+        """`request()`, which the SDK retries on 408/409/429/5xx, timeouts and lost connections; what still fails
+        is RequestFailed (the item's, not the run's). Refused keys and unknown models are configuration problems
+        and stop the run."""
         sdk = self._sdk
-        for attempt in range(self.retries + 1):
-            with self._lock:
-                self.stats["requests"] += 1
-            try:
-                return request()
-            except (sdk.AuthenticationError, sdk.PermissionDeniedError) as exc:
-                raise MmluMlError(f"openai: {self.base_url} refused the request ({exc.status_code}); "
-                                  "check OPENAI_API_KEY") from None
-            except sdk.NotFoundError:
-                raise NotServed(f"openai: {self.base_url} answered 404 for model {self.spec!r}; check the model "
-                                "name and --base-url") from None
-            except Exception as exc:
-                last = exc
-                if not self._retryable(exc):
-                    break
-                if attempt < self.retries:
-                    with self._lock:
-                        self.stats["retries"] += 1
-                    time.sleep(self._wait(exc, attempt))
-        with self._lock:
-            self.stats["failed"] += 1
-        status = getattr(last, "status_code", None)
-        tries = attempt + 1
-        raise RequestFailed(self._scrub(f"{type(last).__name__}{f' {status}' if status else ''} after {tries} "
-                                        f"attempt{'s' * (tries > 1)}: {last}"[:400]), status)
-
-    def _wait(self, exc: Exception, attempt: int) -> float:
-        response = getattr(exc, "response", None)
-        after = response.headers.get("retry-after") if response is not None else None
         try:
-            if after is not None:
-                return min(float(after), 60.0)
-        except ValueError:
-            pass
-        return self.backoff * (2 ** attempt) * random.uniform(0.5, 1.0)
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._key, "***") if len(self._key) >= 4 else text
+            return request()
+        except (sdk.AuthenticationError, sdk.PermissionDeniedError) as exc:
+            raise MmluMlError(f"openai: {self.base_url} refused the request ({exc.status_code}); "
+                              "check OPENAI_API_KEY") from None
+        except sdk.NotFoundError:
+            raise NotServed(f"openai: {self.base_url} answered 404 for model {self.spec!r}; check the model "
+                            "name and --base-url") from None
+        except Exception as exc:
+            with self._lock:
+                self._counts["failed"] += 1
+            status = getattr(exc, "status_code", None)
+            tries = openai_client.attempts_of(exc)
+            text = (f"{type(exc).__name__}{f' {status}' if status else ''} after {tries} "
+                    f"attempt{'s' * (tries > 1)}: {exc}")
+            raise RequestFailed(openai_client.scrub(text, self._key)[:400], status) from None
 
     # -- what the server offers (probed once) -------------------------------------------------------------------
 

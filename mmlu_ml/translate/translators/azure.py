@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 
 from .. import protect
-from ...core.endpoints import is_loopback
+from ...core.endpoints import is_loopback, warn_plain_http
 from ...core.errors import MmluMlError
 from ...core.languages import Language
 from .base import Translator
@@ -74,8 +73,7 @@ class AzureTranslator(Translator):
             raise MmluMlError("AZURE_TRANSLATOR_ENDPOINT must be an http(s) URL without credentials or query, "
                               f"like {DEFAULT_ENDPOINT}")
         if parts.scheme == "http" and not is_loopback(parts.hostname):
-            print(f"mmlu-ml: warning: AZURE_TRANSLATOR_ENDPOINT {parts.scheme}://{parts.netloc} is not https: "
-                  "the key would travel in clear text", file=sys.stderr)
+            warn_plain_http(endpoint, "azure (AZURE_TRANSLATOR_ENDPOINT)")
         self.endpoint = endpoint
         self.region = os.environ.get("AZURE_TRANSLATOR_REGION") or None
         self.concurrency = concurrency

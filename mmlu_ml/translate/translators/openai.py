@@ -2,7 +2,8 @@
 
 Several strings per request as a numbered JSON object, so a reply cannot shift translations between strings
 (translate/llm/prompt.py's parse_batch rejects missing, extra or reordered ids). Two layers of retry, one per kind of
-fault: the SDK retries HTTP 429/5xx and dropped connections (honouring Retry-After); a reply that arrives but
+fault: the SDK retries HTTP 429/5xx and dropped connections (honouring Retry-After; core/openai_client.py builds
+the client and counts its retries); a reply that arrives but
 cannot be trusted is asked again here (bounded, with backoff), then its batch is split in halves so one bad
 string cannot fail its neighbours; a string that still fails is None, never a translation.
 The key comes from OPENAI_API_KEY only and appears in no fingerprint, message or log.
@@ -10,21 +11,19 @@ The key comes from OPENAI_API_KEY only and appears in no fingerprint, message or
 
 from __future__ import annotations
 
-import os
 import random
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from ...core.endpoints import is_loopback, public_url
+from ...core import openai_client
+from ...core.endpoints import public_url
 from ...core.errors import MmluMlError
 from ...core.languages import Language
 from ..llm.prompt import PROMPT_VERSION, ReplyError, batch_messages, keep_as_is, parse_batch
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URL = openai_client.DEFAULT_BASE_URL
 REPLY_ATTEMPTS = 3      # asks per batch when the reply is malformed, before splitting the batch
 SDK_RETRIES = 4         # HTTP-level retries the SDK makes (429, 5xx, connection errors)
 BACKOFF_S = 0.2         # first pause after a malformed reply (a content fault, not load); doubles, jittered
@@ -41,18 +40,14 @@ class OpenAITranslator:
             raise MmluMlError("the openai translator needs a chat model: pass --translator-model NAME "
                               "(or set MMLU_ML_TRANSLATOR_MODEL)")
         self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        if urlsplit(self.base_url).scheme not in ("http", "https") or not urlsplit(self.base_url).hostname:
-            raise MmluMlError(f"OPENAI_BASE_URL {public_url(self.base_url)!r} is not an http(s) URL; "
-                              "set it like https://host/v1")
-        if urlsplit(self.base_url).scheme != "https" and not is_loopback(urlsplit(self.base_url).hostname):
-            print(f"mmlu-ml: warning: {public_url(self.base_url)} is not https: texts and the API key travel "
-                  "unencrypted", file=sys.stderr)
+        self._where = openai_client.endpoint(base_url, "openai translator")
+        self.base_url = self._where.url  # as given (credentials and all) for the SDK; fingerprint() shows less
         self.concurrency = max(1, int(concurrency))
         self.timeout = timeout
         self.backoff_s = backoff_s
         self.max_retries = max_retries
         self._client = None
+        self.attempts = openai_client.Attempts()  # every HTTP request the SDK sent, and its retries among them
         self._client_lock = threading.Lock()
         self._local = threading.local()
         self._cap_param = "max_tokens"  # the output cap's name: servers disagree (see _ask)
@@ -61,14 +56,9 @@ class OpenAITranslator:
         return {"backend": "openai", "model": self.model, "server": public_url(self.base_url),
                 "prompt": PROMPT_VERSION, "temperature": 0, "batch": self.max_items}
 
-    def _key(self) -> str:
-        key = os.environ.get("OPENAI_API_KEY", "")
-        if not key and is_loopback(urlsplit(self.base_url).hostname):
-            return "none"  # local servers (llama.cpp, vLLM, Ollama) need no key, but the SDK wants one
-        return key
-
     def preflight(self) -> None:
-        if not self._key():
+        # local servers (llama.cpp, vLLM, Ollama) need no key: the client sends a placeholder
+        if not self._where.key and not self._where.loopback:
             raise MmluMlError(f"OPENAI_API_KEY is not set; export it to use {public_url(self.base_url)} "
                               "(servers on this machine need none)")
 
@@ -76,9 +66,8 @@ class OpenAITranslator:
         with self._client_lock:
             if self._client is None:
                 self.preflight()
-                from openai import OpenAI
-                self._client = OpenAI(api_key=self._key(), base_url=self.base_url, timeout=self.timeout,
-                                      max_retries=self.max_retries)
+                self._client = openai_client.build(self._where, self._where.key, timeout=self.timeout,
+                                                   retries=self.max_retries, attempts=self.attempts)
             return self._client
 
     def usage(self) -> dict:
@@ -100,7 +89,7 @@ class OpenAITranslator:
             if self._cap_param == "max_tokens" and "max_tokens" in _message(exc):
                 self._cap_param = "max_completion_tokens"  # newer OpenAI models take only this name
                 return self._ask(texts, source, target, tally)
-            raise ReplyError(f"request refused (400, {_code(exc)})") from None
+            raise ReplyError(openai_client.scrub(f"request refused (400, {_code(exc)})")) from None
         except openai.AuthenticationError:
             raise MmluMlError(f"{public_url(self.base_url)} refused the API key (401); check OPENAI_API_KEY") from None
         except openai.PermissionDeniedError:
