@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 from ...core import openai_client
 from ...core.errors import MmluMlError
 from ...core.paths import component
+from .base import Model
 
 PATHS = ("completions", "chat-logprobs", "chat-generate")
 FLOOR_MARGIN = 1.0  # a letter missing from the top-k list scores this far below the lowest listed token
@@ -100,12 +101,12 @@ def _setting(name: str, given: float | None, default: float) -> float:
     return value
 
 
-class OpenAIModel:
+class OpenAIModel(Model):
     """The Model protocol (mmlu_ml.evaluate.stage.Model) on an OpenAI-compatible HTTP server. Thread-safe."""
 
     def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 4,
                  seed: int | None = 0, timeout: float | None = None, retries: int | None = None,
-                 backoff: float | None = None, api: str = "auto", top_logprobs: int = 20, **_ignored):
+                 backoff: float | None = None, api: str = "auto", top_logprobs: int = 20):
         try:
             import openai
         except ImportError:

@@ -21,6 +21,7 @@ from ...core import openai_client
 from ...core.endpoints import public_url
 from ...core.errors import MmluMlError
 from ...core.languages import Language
+from .base import Translator
 from ..llm.prompt import PROMPT_VERSION, ReplyError, batch_messages, keep_as_is, parse_batch
 
 DEFAULT_BASE_URL = openai_client.DEFAULT_BASE_URL
@@ -29,13 +30,13 @@ SDK_RETRIES = 4         # HTTP-level retries the SDK makes (429, 5xx, connection
 BACKOFF_S = 0.2         # first pause after a malformed reply (a content fault, not load); doubles, jittered
 
 
-class OpenAITranslator:
+class OpenAITranslator(Translator):
     name = "openai"
     max_items = 8
     max_chars = 6_000
 
     def __init__(self, model: str | None, cache_dir: Path, concurrency: int = 4, base_url: str | None = None,
-                 timeout: float = 120.0, backoff_s: float = BACKOFF_S, max_retries: int = SDK_RETRIES, **options):
+                 timeout: float = 120.0, backoff_s: float = BACKOFF_S, max_retries: int = SDK_RETRIES):
         if not model:
             raise MmluMlError("the openai translator needs a chat model: pass --translator-model NAME "
                               "(or set MMLU_ML_TRANSLATOR_MODEL)")
