@@ -55,7 +55,7 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix="bench-translate-"))
         kwargs = dict(source=args.source, languages=args.language, subjects="all", splits="dev,test", limit=None,
                       cache_dir=work / "cache", out=work / "results", translator="azure", translator_model=None,
-                      concurrency=args.concurrency, chars_per_hour=40_000_000, price_per_million=10.0,
+                      concurrency=args.concurrency, chars_per_hour=40_000_000,
                       dry_run=False, strict=False)
         runs = []
         for attempt in ("first", "second"):

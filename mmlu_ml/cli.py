@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import Counter
 
 import click
 
-from . import __version__
+from . import __version__, show
 from .core.errors import MmluMlError
 from .export import FORMATS as EXPORT_FORMATS  # a plain dict: the writers import when used
 
@@ -66,15 +67,37 @@ def common(default_languages: str = "gpt4", default_splits: str = "test"):
     return wrap
 
 
+class _Lines(logging.Formatter):
+    """`mmlu-ml: warning: ...` for what the library logs, as the CLI's own lines read."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
+        return f"mmlu-ml: {level}{record.getMessage()}"
+
+
+def setup_logging(verbosity: int) -> None:
+    """The library logs under `mmlu_ml`; the command shows warnings and progress notes (-q: errors only,
+    -v: debug too)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Lines())
+    root = logging.getLogger("mmlu_ml")
+    root.handlers[:] = [handler]
+    root.propagate = False
+    root.setLevel({-1: logging.ERROR, 0: logging.INFO}.get(verbosity, logging.DEBUG))
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="mmlu-ml")
-def main():
+@click.option("-v", "--verbose", "verbose", count=True, help="Log more (debug lines).")
+@click.option("-q", "--quiet", is_flag=True, help="Log errors only (tables and results are still printed).")
+def main(verbose: int = 0, quiet: bool = False):
     """Translate MMLU, score models per language, chart the result against the GPT-4 report.
 
     \b
     Example, the whole pipeline on a small slice:
       mmlu-ml run --source ../shared/mmlu --languages en,de --limit 5
     """
+    setup_logging(-1 if quiet else verbose)
 
 
 @main.command()
@@ -129,6 +152,22 @@ def languages_cmd(select):
     click.echo(f"{len(rows)} languages; baselines: " + ", ".join(f"{b.name} {b.accuracy}" for b in table.baselines))
 
 
+def _translate(kwargs: dict) -> None:
+    """Run the translate stage and print its table (also when it fails after writing what it could)."""
+    from .translate.stage import TranslationFailed, run_translate
+
+    price = kwargs.pop("price_per_million")
+    try:
+        rows = run_translate(**kwargs)
+    except TranslationFailed as exc:
+        show.translated(exc.rows)
+        raise
+    if kwargs["dry_run"]:
+        show.dry_run(rows, price)
+    else:
+        show.translated(rows)
+
+
 def translate_options(f):
     for option in reversed([
         click.option("--translator", envvar="MMLU_ML_TRANSLATOR", default="local", show_default=True, show_envvar=True,
@@ -163,8 +202,7 @@ def translate(**kwargs):
     Example:
       mmlu-ml translate --translator azure --languages sw,cy --splits dev --dry-run
     """
-    from .translate.stage import run_translate
-    run_translate(**kwargs)
+    _translate(kwargs)
 
 
 @main.command(name="import")
@@ -190,7 +228,8 @@ def import_(fmt, source, languages, splits, name, mmlu_source, subjects, instruc
       mmlu-ml import okapi ../shared/reference/okapi --languages fr,de,zh --splits dev,val
     """
     from .imports.stage import run_import
-    run_import(fmt, source, languages, splits, name, out, mmlu_source, instructions_from, subjects)
+    rows = run_import(fmt, source, languages, splits, name, out, mmlu_source, instructions_from, subjects)
+    show.imported(rows, out, rows[0]["translator"])
 
 
 def evaluate_options(f):
@@ -235,7 +274,7 @@ def evaluate(translators, **kwargs):
     if translators and kwargs["eval_translator"] and translators != kwargs["eval_translator"]:
         raise click.UsageError("--translator and --eval-translator name different translations; give one")
     kwargs["eval_translator"] = translators or kwargs["eval_translator"]
-    run_evaluate(**kwargs)
+    show.evaluated(run_evaluate(**kwargs))
 
 
 def report_options(f):
@@ -261,7 +300,7 @@ def report(**kwargs):
       mmlu-ml report --out results/published
     """
     from .report.stage import run_report
-    run_report(**kwargs)
+    show.reported(run_report(**kwargs))
 
 
 @main.command()
@@ -279,7 +318,6 @@ def run(ctx, **kwargs):
     """
     from .evaluate.stage import run_evaluate
     from .report.stage import run_report
-    from .translate.stage import run_translate
 
     names = lambda cmd: {p.name for p in cmd.params}  # noqa: E731
     from .evaluate.protocols import get as get_protocol
@@ -290,14 +328,14 @@ def run(ctx, **kwargs):
     limit = kwargs["limit"]
     # the shots come from the first dev questions: translate just those, then the scored splits
     if shots and "dev" not in scored:
-        run_translate(**{**t_kwargs, "splits": "dev", "limit": shots})
+        _translate({**t_kwargs, "splits": "dev", "limit": shots})
     elif "dev" in scored and limit is not None:
         t_kwargs["limit"] = max(limit, shots)
-    run_translate(**{**t_kwargs, "splits": ",".join(scored)})
+    _translate({**t_kwargs, "splits": ",".join(scored)})
     e_kwargs = {k: v for k, v in kwargs.items() if k in names(evaluate)}
     e_kwargs["eval_translator"] = kwargs["translator"]
-    run_evaluate(**e_kwargs)
-    run_report(**{k: v for k, v in kwargs.items() if k in names(report)})
+    show.evaluated(run_evaluate(**e_kwargs))
+    show.reported(run_report(**{k: v for k, v in kwargs.items() if k in names(report)}))
 
 
 @main.command()
@@ -321,7 +359,8 @@ def export(**kwargs):
       mmlu-ml export lm-eval --translator local --to exports/mmlu-local-tasks
     """
     from .export.stage import run_export
-    run_export(**kwargs)
+    done = run_export(**kwargs)
+    show.exported(kwargs["format"], done.target, done.provenance, done.url)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,14 +10,15 @@ Model answers also go to a response cache keyed on the exact prompt and the mode
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
 import time
 from datetime import datetime, timezone
 from collections import Counter
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
-import click
 from tqdm import tqdm
 
 from .. import __version__
@@ -32,6 +33,8 @@ from ..core.paths import predictions_file
 from ..core.records import LETTERS, Appender, Question, write_jsonl
 from ..core.subjects import SPLITS, SUBJECTS
 from ..translate.checks import flagged_questions
+
+log = logging.getLogger(__name__)
 
 
 # what every model backend's constructor takes; its other keyword parameters are its --model-args
@@ -132,8 +135,8 @@ def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp:
                   and r.get("translator") != inp.translator]
         if len(mine) + len(others) != len(everything):  # an earlier configuration: its rows cannot join these
             write_jsonl(path, others + mine)
-            click.echo(f"note: {path}: dropped {len(everything) - len(mine) - len(others)} predictions of an "
-                       "earlier configuration (their answers stay in the response cache)", err=True)
+            log.warning("%s: dropped %d predictions of an earlier configuration (their answers stay in the "
+                        "response cache)", path, len(everything) - len(mine) - len(others))
         rows = {r["id"]: r for r in mine}  # the last row of an id wins: a retried error is superseded
     prefixes = {subject: protocol.prefix(subject, inp.language, inp.shots.get(subject, []), inp.instructions)
                 for subject in dict.fromkeys(q.subject for q in inp.questions)}
@@ -177,11 +180,21 @@ def _translator_label(name: str, fp: dict | None) -> str:
     return f"{name}({','.join(bits)})" if bits else name
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What a run of the evaluate stage wrote: its scores.csv rows, the translator pairs it compared, and where."""
+
+    rows: list[dict]
+    pairs: list[dict]
+    scores: Path
+    predictions: Path
+
+
 def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", limit=None, cache_dir="cache",
                  out="results", model="llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m", protocol="gpt4", shots=None,
                  eval_translator=None, base_url=None, model_concurrency=4, max_tokens=None, seed=0,
-                 model_args=None) -> list[dict]:
-    """The `evaluate` command. Validates every input before loading the model; returns the scores.csv rows."""
+                 model_args=None) -> Evaluation:
+    """The `evaluate` command. Validates every input before loading the model."""
     started = time.time()
     model_backend(model, model_args)  # a wrong backend or setting fails before anything is read
     out, cache_dir = Path(out), Path(cache_dir)
@@ -220,7 +233,7 @@ def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", l
     return _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, model, started, spent)
 
 
-def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, started, spent) -> list[dict]:
+def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, started, spent) -> Evaluation:
     out = req.out
     entry = f"{mdl.name}/{proto.name}"
     earlier = scores.manifest_languages(out / "evaluation.manifest.json", entry)
@@ -267,10 +280,6 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
         here = mdl.machine()
         if here is not None:  # a local model: the builds and CPUs its answers came from (they differ by CPU)
             per_language[code]["machines"] = scores.machines(earlier.get(code), here, spent[key]["answered"])
-        click.echo(f"{code:<6} accuracy {s['accuracy']:6.1%}  95% CI [{s['ci_low']:.1%}, {s['ci_high']:.1%}]  "
-                   f"n={s['n']} correct={s['correct']} unparsed={s['unparsed']} errors={s['errors']}  "
-                   f"macro {s['macro_accuracy']:.1%}  whole split (weighted) {s['weighted_accuracy']:.1%} "
-                   f"[{s['weighted_ci_low']:.1%}, {s['weighted_ci_high']:.1%}]  {signature}")
     scores.upsert_csv(out / "scores.csv", artifacts.SCORE_COLUMNS, score_rows, ("model", "protocol", "language"))
     scores.upsert_csv(out / "scores_by_category.csv", artifacts.CATEGORY_COLUMNS, by_category,
                       ("model", "protocol", "language", "category"))
@@ -286,19 +295,13 @@ def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, st
     if pairs:
         scores.upsert_csv(out / "translators.csv", artifacts.TRANSLATOR_COLUMNS, pairs,
                           ("model", "protocol", "language", "translator_a", "translator_b"))
-        for r in pairs:
-            click.echo(f"{r['language']:<6} {r['translator_a']} {r['accuracy_a']:.1%} vs {r['translator_b']} "
-                       f"{r['accuracy_b']:.1%} on n={r['n']}: diff {100 * r['diff_a_b']:+.1f} pts "
-                       f"[{100 * r['diff_a_b_low']:+.1f}, {100 * r['diff_a_b_high']:+.1f}], "
-                       f"{r['answers_changed']} answers changed")
     scores.update_manifest(out / "evaluation.manifest.json", entry, {
         "tool_version": __version__, "model": {"spec": spec, "name": mdl.name, "fingerprint": fp},
         "protocol": proto.settings(), "shots": proto.shots, "source": ds.source, "source_hash": ds.source_hash,
         "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit, "languages": per_language,
         "duration_s": round(time.time() - started, 3),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-    click.echo(f"scores: {out / 'scores.csv'}  predictions: {out / 'predictions' / mdl.name / proto.name}")
-    return score_rows
+    return Evaluation(score_rows, pairs, out / "scores.csv", out / "predictions" / mdl.name / proto.name)
 
 
 def translator_rows(mdl, fp: dict, proto, results, english, req) -> list[dict]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import click
 
 from .. import __version__
 from ..core import registry
@@ -22,9 +22,16 @@ from . import FORMATS, translations
 from .hf_dataset import MARKER
 
 
+@dataclass(frozen=True)
+class Exported:
+    provenance: dict  # what the export's mmlu_ml.json holds
+    target: Path
+    url: str | None   # where --push put it
+
+
 def run_export(format: str, translator: str, languages: str | None, out, to, force: bool = False,
-               strict: bool = False, push: str | None = None) -> dict:
-    """Export and print a summary; returns the export's provenance (what mmlu_ml.json holds)."""
+               strict: bool = False, push: str | None = None) -> Exported:
+    """Check every translation asked for, then write the export in one move (and push it)."""
     writer = registry.load(FORMATS, format, "export format")
     target = Path(to)
     if push and format != "hf-dataset":
@@ -56,8 +63,7 @@ def run_export(format: str, translator: str, languages: str | None, out, to, for
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)  # only our temporary folder was in it
         raise
-    _summary(format, target, sets, provenance, url)
-    return provenance
+    return Exported(provenance, target, url)
 
 
 def _check_target(target: Path, force: bool) -> None:
@@ -97,24 +103,3 @@ def _replace(tmp: Path, target: Path) -> None:
         raise
     finally:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _summary(format: str, target: Path, sets, provenance: dict, url: str | None) -> None:
-    click.echo(f"{'language':<9} {'split':<5} {'questions':>9} {'subjects':>8}  complete  checks failed")
-    for code, lang in provenance["languages"].items():
-        for name, split in lang["splits"].items():
-            failed = split["checks"].get("failed") or []
-            click.echo(f"{code:<9} {name:<5} {split['questions']:>9,} {split['subjects']:>8}  "
-                       f"{'yes' if split['complete'] else 'no':<8}  {', '.join(failed) or '-'}")
-    for code, lang in provenance["languages"].items():
-        if lang["gaps"]:
-            click.echo(f"partial: {code}: {'; '.join(lang['gaps'])} (stated in the card; --strict refuses this)")
-    first = sets[0].code
-    if format == "hf-dataset":
-        click.echo(f"wrote {target}: datasets.load_dataset({str(target)!r}, {first!r}, split='test')")
-    else:
-        from .lm_eval import group_name
-        click.echo(f"wrote {target}: lm_eval --include_path {target} --tasks {group_name(provenance['translator'])} "
-                   "--model ...")
-    if url:
-        click.echo(f"pushed to {url}")

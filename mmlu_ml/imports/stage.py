@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-import click
 import pandas as pd
 
 from .. import __version__
@@ -106,7 +105,8 @@ def _manifest(fmt: Format, name: str, provenance: dict, english, lang: Language,
 def run_import(fmt: str, source: str, languages: str | None = None, splits: str | None = None,
                name: str | None = None, out: str | Path = "results", mmlu_source: str | None = None,
                instructions_from: str | None = None, subjects: str | None = None) -> list[dict]:
-    """Read, align, check, then write; returns one summary row per language and split."""
+    """Read, align, check, then write; returns one summary row per language and split (`translator`: the name
+    it was written under)."""
     from ..translate.checks import check_language
 
     reader: Format = registry.load(FORMATS, fmt, "import format")()
@@ -133,7 +133,7 @@ def run_import(fmt: str, source: str, languages: str | None = None, splits: str 
             done.append((lang, split, questions, _manifest(reader, name, provenance, english, lang, split,
                                                            aligned, checks, where), aligned.tags))
             counts = aligned.report["counts"]
-            rows.append({"language": lang.code, "split": split, "rows": counts["rows"], "matched": counts["matched"],
+            rows.append({"language": lang.code, "split": split, "translator": name, "rows": counts["rows"], "matched": counts["matched"],
                          "missing": counts["missing"], "extra": counts["extra"],
                          "left_out": counts["answer_mismatch"] + counts["subject_mismatch"],
                          "numbers": counts["number_mismatch"],
@@ -142,12 +142,6 @@ def run_import(fmt: str, source: str, languages: str | None = None, splits: str 
         raise MmluMlError(f"{source} holds no {'/'.join(chosen_splits)} rows for "
                           f"{', '.join(l.code for l in wanted.values())}; check --splits and --languages")
     _write(Path(out), name, done, instructions_from)
-    click.echo(f"{'language':<9} {'split':<5} {'rows':>7} {'matched':>8} {'missing':>8} {'extra':>6} "
-               f"{'left out':>8} {'numbers≠':>8} {'coverage':>9}  checks flagged")
-    for r in rows:
-        click.echo(f"{r['language']:<9} {r['split']:<5} {r['rows']:>7,} {r['matched']:>8,} {r['missing']:>8,} "
-                   f"{r['extra']:>6,} {r['left_out']:>8,} {r['numbers']:>8,} {100 * r['coverage']:>8.1f}%  {r['flagged']}")
-    click.echo(f"written: {Path(out) / 'translations' / name}  (evaluate it with --translator {name})")
     return rows
 
 

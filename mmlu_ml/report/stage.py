@@ -9,8 +9,10 @@ failure leaves the previous report intact rather than half of a new one.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from . import data as report_data, html as report_html, leaderboard, quality as 
 from ..core.artifacts.results import read_checks, read_sensitivity
 from ..core.errors import MmluMlError
 from ..core.records import read_json_dict, same_but, write_atomic, write_json
+
+log = logging.getLogger(__name__)
 
 INPUTS = ("scores.csv", "scores_by_category.csv", "paired.csv", "paired_by_checks.csv", "translators.csv",
           "scores_by_tag.csv")
@@ -52,9 +56,16 @@ def screenshot_page(html: Path, png: Path) -> list[str]:
         return page.errors()
 
 
-def run_report(out: str | os.PathLike = "results", published: bool = True, screenshot: bool | None = None) -> dict:
-    """Write the report for the results in `out`; returns {what: path}. `screenshot`: True needs chromium,
-    None takes the screenshot when chromium is installed, False skips it."""
+@dataclass(frozen=True)
+class Report:
+    paths: dict[str, Path]  # file name -> where it was written
+    board: leaderboard.Board
+    console: list[str]      # what leaderboard.html logged as errors in chromium
+
+
+def run_report(out: str | os.PathLike = "results", published: bool = True, screenshot: bool | None = None) -> Report:
+    """Write the report for the results in `out`. `screenshot`: True needs chromium, None takes the screenshot
+    when chromium is installed, False skips it."""
     out = Path(out)
     results = report_data.load(out)
     from . import chart, sensitivity  # matplotlib is slow to import; only the report needs it
@@ -101,7 +112,7 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
             if screenshot:  # asked for explicitly: a failure is an error; otherwise the report stands without it
                 raise MmluMlError(f"chromium could not screenshot leaderboard.html ({exc}); "
                                   "pass --no-screenshot to skip it") from None
-            print(f"warning: no leaderboard.png, chromium failed: {exc}")
+            log.warning("no leaderboard.png, chromium failed: %s", exc)
 
     manifest = {
         "tool_version": __version__,
@@ -122,17 +133,4 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
     for path in [*paths.values(), folder / "report.manifest.json"]:
         os.chmod(path, 0o644)  # temp files are created 0600; a report is meant to be read and served
 
-    for m in board.models:
-        english = f", English {100 * m.english.accuracy:.1f}%" if m.english else ""
-        print(f"{m.label}: mean {100 * m.mean:.1f}% over {m.languages} language(s){english} (n={m.n} per language)")
-    if board.note:
-        print(f"note: {board.note}, not the full test set")
-    if board.unscored:
-        print(f"warning: {leaderboard.unscored_note(board)}")
-    if console:
-        print(f"warning: leaderboard.html logged {len(console)} error(s) in chromium: {console[0][:200]}")
-    print(f"chart: {paths['accuracy_by_language.png']} (and .svg)")
-    shot = f"; screenshot {paths['leaderboard.png']}" if "leaderboard.png" in paths else ""
-    print(f"leaderboard: {paths['leaderboard.html']} (and .md, .csv{shot})")
-    print(f"translation checks: {paths['translation_quality.md']}")
-    return paths
+    return Report(paths, board, console)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import click
 
 from .. import __version__
 from ..core import cache
@@ -168,33 +167,3 @@ def manifest(plan: Plan, fingerprint: dict, lang: Language, split: str, counts: 
         "duration_s": round(duration, 3), "checks": checks,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def print_dry_run(rows: list[dict], price_per_million: float) -> None:
-    """rows: {language, translator, strings, distinct, untranslatable, cached, send, chars, priced}. Only a
-    translator billed by the character (Azure) gets a price: a local model's cost is time, a chat API's tokens."""
-    click.echo(f"{'language':<9} {'translator':<10} {'strings':>9} {'distinct':>9} {'copied':>7} {'cached':>8} "
-               f"{'to send':>9} {'characters':>13} {'USD':>10}")
-    for r in rows:
-        usd = f"{r['chars'] / 1e6 * price_per_million:,.2f}" if r["priced"] else "-"
-        click.echo(f"{r['language']:<9} {r['translator']:<10} {r['strings']:>9,} {r['distinct']:>9,} "
-                   f"{r['untranslatable']:>7,} {r['cached']:>8,} {r['send']:>9,} {r['chars']:>13,} {usd:>10}")
-    send = sum(r["send"] for r in rows)
-    chars = sum(r["chars"] for r in rows)
-    priced = sum(r["chars"] for r in rows if r["priced"])
-    unpriced = sorted({r["translator"] for r in rows if r["chars"] and not r["priced"]})
-    cost = f"about {priced / 1e6 * price_per_million:,.2f} USD at {price_per_million:g} USD per million characters"
-    if unpriced:
-        cost = f"no price for {', '.join(unpriced)}: not billed by the character"
-    click.echo(f"total: {send:,} strings, {chars:,} characters to send over {len(rows)} languages; {cost} "
-               "(dry run: nothing sent, nothing written)")
-
-
-def print_summary(rows: list[dict]) -> None:
-    click.echo(f"{'language':<9} {'split':<5} {'strings':>8} {'distinct':>8} {'sent':>7} {'sent chars':>11} "
-               f"{'cached chars':>12} {'billed':>11} {'requests':>8} {'failed':>6}  checks flagged")
-    for r in rows:
-        flagged = ", ".join(r["flagged"]) or "-"
-        click.echo(f"{r['language']:<9} {r['split']:<5} {r['strings']:>8,} {r['distinct']:>8,} {r['sent']:>7,} "
-                   f"{r['chars']['sent']:>11,} {r['chars']['cached']:>12,} {r['chars']['billed']:>11,} "
-                   f"{r['requests']:>8,} {r['failed']:>6,}  {flagged}")

@@ -24,8 +24,8 @@ from ..core.languages import Language
 from ..core.subjects import SPLITS, SUBJECTS
 from . import glossary as glossary_mod, in_context, instructions, protect, translators
 from .pacing import Pacer, pack
-from .plan import (Plan, first_pass, hints_of, manifest, print_dry_run, print_summary, spans_for, to_send,
-                   translated_questions, write_instructions, write_split)
+from .plan import (Plan, first_pass, hints_of, manifest, spans_for, to_send, translated_questions,
+                   write_instructions, write_split)
 from .ask import settle_lines, usage_of
 from .reuse import Written, unit_digests
 from .translators.base import Translator
@@ -34,9 +34,14 @@ from .checks import check_language
 
 
 class TranslationFailed(MmluMlError):
-    """Strings still failing after the backend's retries, or --strict checks: results written, exit 1."""
+    """Strings still failing after the backend's retries, or --strict checks: results written, exit 1. `rows`:
+    the run's summary, as run_translate would have returned it."""
 
     exit_code = 1
+
+    def __init__(self, message: str, rows: list[dict] | None = None):
+        super().__init__(message)
+        self.rows = rows or []
 
 
 def translation_dir(out: Path, translator: str, language: str) -> Path:
@@ -49,7 +54,7 @@ COMMON_TRANSLATOR_ARGS = ("model", "cache_dir", "concurrency")
 
 
 def run_translate(source, languages, subjects, splits, limit, cache_dir, out, translator, translator_model,
-                  concurrency, chars_per_hour, price_per_million, dry_run, strict, glossary=None,
+                  concurrency, chars_per_hour, dry_run, strict, glossary=None,
                   translator_args=None) -> list[dict]:
     """Translate and write; returns the summary rows (one per language and split). See the module docstring.
     `glossary`: a term base file, "default" or "none" (mmlu_ml.translate.glossary); None is the built-in one for a
@@ -88,7 +93,6 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
                 hinted = terms if tr.takes_hints(lang) else None
                 row.update(to_send(plan, tr, lang, hinted, db, sizes, copied))
             rows.append(row)
-        print_dry_run(rows, price_per_million)
         return rows
 
     if tr is not None:
@@ -108,17 +112,17 @@ def run_translate(source, languages, subjects, splits, limit, cache_dir, out, tr
                                      hinted)
         finally:
             db.close()
-    print_summary(summary)
     failed = [r for r in summary if r["failed"]]
     if failed:
         raise TranslationFailed("failed after retries, split files not written: " + "; ".join(
             f"{r['language']}/{r['split']}: {r['failed']} strings (e.g. {', '.join(r['failed_ids'][:3])})"
-            + (f" [{r['error']}]" if r.get("error") else "") for r in failed) + "; run the same command again to retry")
+            + (f" [{r['error']}]" if r.get("error") else "") for r in failed) + "; run the same command again to retry",
+            summary)
     flagged = [r for r in summary if r["flagged"]]
     if strict and flagged:
         raise TranslationFailed("--strict: checks over threshold: " + "; ".join(
             f"{r['language']}/{r['split']}: {', '.join(r['flagged'])}" for r in flagged)
-            + "; see checks in the manifests")
+            + "; see checks in the manifests", summary)
     return summary
 
 

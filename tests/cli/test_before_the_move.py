@@ -27,7 +27,7 @@ from support import models
 PORT = 39517  # the fake server's port when the data was made
 BEFORE = Path(__file__).resolve().parents[1] / "data" / "before_move"
 ARGS = dict(languages="de,sw", subjects="astronomy,virology", translator="azure", translator_model=None,
-            concurrency=2, chars_per_hour=40_000_000, price_per_million=10.0, dry_run=False, strict=False)
+            concurrency=2, chars_per_hour=40_000_000, dry_run=False, strict=False)
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def run(tmp_path, source, model, **kw):
     args = dict(source=str(source), languages="en", subjects=",".join(SUBJECTS), splits="test", limit=None,
                 cache_dir=str(tmp_path / "cache"), out=str(tmp_path / "out"), model=model, model_concurrency=1)
     args.update(kw)
-    return run_evaluate(**args)
+    return run_evaluate(**args).rows
 
 
 def read_csv(path):

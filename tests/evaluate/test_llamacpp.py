@@ -163,7 +163,7 @@ def test_too_long_prompt_fails_in_its_slot_only(gemma_path):
 def test_stage_end_to_end_on_gemma(tmp_path, mmlu_dir, gemma_path):
     rows = run_evaluate(source=str(mmlu_dir), languages="en", subjects="astronomy,marketing", splits="test", limit=2,
                         cache_dir=str(ROOT / "cache"), out=str(tmp_path / "out"), model=f"llamacpp:{NAME}",
-                        protocol="mmlu5", shots=1)
+                        protocol="mmlu5", shots=1).rows
     assert rows[0]["n"] == 4 and rows[0]["errors"] == 0 and rows[0]["model"] == NAME
     assert rows[0]["signature"].startswith(f"protocol:mmlu5|shots:1|translator:source|model:{NAME}@a5fd3b62|n:4/")
     preds = list(read_jsonl(predictions_file(tmp_path / "out", NAME, "mmlu5", "en")))

@@ -111,9 +111,9 @@ def test_evaluate_stage_through_the_server_agrees_with_llamacpp(llama_server, ge
 
     common = dict(source=str(mmlu_dir), languages="en", subjects="astronomy", splits="test", limit=3,
                   protocol="mmlu5", shots=1, cache_dir=str(tmp_path / "cache"))
-    [local] = run_evaluate(model=f"llamacpp:{gemma_path}", out=str(tmp_path / "local"), **common)
+    [local] = run_evaluate(model=f"llamacpp:{gemma_path}", out=str(tmp_path / "local"), **common).rows
     [remote] = run_evaluate(model=f"openai:{GEMMA}", base_url=llama_server.base_url, model_concurrency=2,
-                            out=str(tmp_path / "remote"), **common)
+                            out=str(tmp_path / "remote"), **common).rows
     assert (remote["n"], remote["errors"], local["n"]) == (3, 0, 3)
     rows = {}
     for side in ("local", "remote"):

@@ -248,13 +248,14 @@ def test_completions_capped_at_5_logprobs_is_probed_and_recorded(serve):
     assert scores["B"] == -0.2 and scores["C"] == scores["D"] == -3.0 and m.stats["floored_letters"] == 2
 
 
-def test_chat_logprobs_fallback_maps_unspaced_letters(serve):
+def test_chat_logprobs_fallback_maps_unspaced_letters(serve, caplog):
     server = serve(scripted(chats=lambda b, h: (200, chat("C", [("C", -0.3), ("B", -1.7), ("The", -2.0)]))))
     m = model(server)
     fp = m.fingerprint()
     assert fp["api"] == "chat-logprobs" and fp["generate_api"] == "chat"
-    with pytest.warns(UserWarning, match="floor"):
+    with caplog.at_level(logging.WARNING, logger="mmlu_ml.evaluate.models.openai"):
         [scores] = m.letter_logprobs("Q:", ["x"], LETTERS)
+    assert "floor" in caplog.text
     assert scores == {"A": -3.0, "B": -1.7, "C": -0.3, "D": -3.0}
     last = server.posts("/chat/completions")[-1][1]
     assert last["messages"] == [{"role": "user", "content": "Q:x"}] and last["max_tokens"] == 1
@@ -284,10 +285,11 @@ def test_completions_without_logprobs_score_by_chat_generate_by_completions(serv
     assert max(scores, key=scores.get) == "B"
 
 
-def test_letters_absent_from_the_top_list_fail_the_item_not_the_run(serve):
+def test_letters_absent_from_the_top_list_fail_the_item_not_the_run(serve, caplog):
     m = model(serve(scripted(completions=lambda b, h: (200, completion({" The": -0.1, " A": -1.0})))))
-    with pytest.warns(UserWarning, match="not among the server's top-20"):
+    with caplog.at_level(logging.WARNING, logger="mmlu_ml.evaluate.models.openai"):
         ok, = m.letter_logprobs("Q:", ["x"], LETTERS)
+    assert "not among the server's top-20" in caplog.text
     assert ok["A"] == -1.0 and ok["B"] == ok["C"] == ok["D"] == -2.0
     m2 = model(serve(scripted(completions=lambda b, h: (200, completion({" The": -0.1, " It": -1.0})))))
     [failure] = m2.letter_logprobs("Q:", ["x"], LETTERS)

@@ -110,7 +110,7 @@ def test_report_draws_and_tables_the_sensitivity_and_the_tags(tmp_path, tiny_sou
     from mmlu_ml.report.stage import run_report
 
     out = tmp_path / "out"
-    paths = run_report(out, screenshot=False)
+    paths = run_report(out, screenshot=False).paths
     assert "translators.svg" in paths and (out / "report" / "translators.png").stat().st_size > 1000
     md = (out / "report" / "leaderboard.md").read_text(encoding="utf-8")
     (row,) = read_csv(out / "translators.csv")

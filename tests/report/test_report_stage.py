@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import re
 import xml.etree.ElementTree as ET
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from conftest import assert_one_line_error, cli
 from mmlu_ml.report import chart, leaderboard, data as report_data, quality as report_quality
+from mmlu_ml import show
 from mmlu_ml.cli import main
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.report.stage import run_report
@@ -24,12 +26,14 @@ def results(tmp_path):
 
 
 def test_report_writes_every_file(results, capsys):
-    paths = run_report(results, published=True, screenshot=False)
+    report = run_report(results, published=True, screenshot=False)
+    paths = report.paths
     folder = results / "report"
     assert set(paths) == {"accuracy_by_language.png", "accuracy_by_language.svg", "leaderboard.md",
                           "leaderboard.csv", "leaderboard.html", "translation_quality.md"}
     assert (folder / "accuracy_by_language.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert ET.parse(folder / "accuracy_by_language.svg").getroot().tag.endswith("svg")
+    show.reported(report)  # what the command prints of it
     printed = capsys.readouterr().out
     assert f"chart: {folder / 'accuracy_by_language.png'}" in printed
     assert f"leaderboard: {folder / 'leaderboard.html'}" in printed
@@ -121,7 +125,7 @@ def test_full_test_set_is_not_called_a_sample(tmp_path):
     assert "Sample" not in text
     res = report_data.load(tmp_path)
     assert chart.title_lines(res)[1] == "Full test set: n=14,042 questions per language"
-    assert "translation_quality" in run_report(tmp_path, screenshot=False)["translation_quality.md"].name
+    assert "translation_quality" in run_report(tmp_path, screenshot=False).paths["translation_quality.md"].name
     assert "No translation manifests" in (tmp_path / "report" / "translation_quality.md").read_text()
 
 
@@ -238,7 +242,7 @@ def test_subject_subset_and_unscored_rows_are_reported(tmp_path, capsys):
     write_csv(tmp_path / "scores.csv", rows + [nothing])
     (tmp_path / "evaluation.manifest.json").write_text(json.dumps({f"{QWEN}/gpt4": {
         "subjects": ["astronomy", "marketing", "virology"], "splits": ["test"], "limit": None}}))
-    run_report(tmp_path, screenshot=False)
+    show.reported(run_report(tmp_path, screenshot=False))
     text = (tmp_path / "report" / "leaderboard.md").read_text()
     assert "n=200 of 200 test questions per language (3 of 57 subjects)" in text
     assert "every question an error, for: qwen2.5-coder-1.5b-instruct-q4\\_k\\_m gpt4 sw (200 errors)" in text
@@ -247,11 +251,12 @@ def test_subject_subset_and_unscored_rows_are_reported(tmp_path, capsys):
     assert "3 of 57 subjects" in chart.title_lines(report_data.load(tmp_path))[1]
 
 
-def test_a_broken_browser_costs_only_the_screenshot(results, monkeypatch, capsys):
+def test_a_broken_browser_costs_only_the_screenshot(results, monkeypatch, caplog):
     monkeypatch.setenv("MMLU_ML_CHROMIUM", "/bin/false")   # starts, then exits at once: the pipe closes
-    paths = run_report(results)
+    with caplog.at_level(logging.WARNING, logger="mmlu_ml.report.stage"):
+        paths = run_report(results).paths
     assert "leaderboard.png" not in paths and (results / "report" / "leaderboard.html").is_file()
-    assert "warning: no leaderboard.png, chromium failed: chromium closed its pipe" in capsys.readouterr().out
+    assert "no leaderboard.png, chromium failed: chromium closed its pipe" in caplog.text
     with pytest.raises(MmluMlError, match="could not screenshot leaderboard.html .*pass --no-screenshot"):
         run_report(results, screenshot=True)
 

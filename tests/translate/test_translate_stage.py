@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ROOT, assert_one_line_error, cli
 from support.fake_azure import FakeAzure, fake_translate, serving
+from mmlu_ml import show
 from mmlu_ml.core import languages, mmlu, templates
 from mmlu_ml.translate import protect, stage as translate
 from mmlu_ml.translate.translators.azure import AzureTranslator
@@ -44,7 +45,7 @@ def expected(text: str, code: str) -> str:
 def kwargs(source, tmp_path, **over) -> dict:
     base = dict(source=str(source), languages="sw", subjects="astronomy,virology", splits="dev", limit=None,
                 cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="azure", translator_model=None,
-                concurrency=2, chars_per_hour=40_000_000, price_per_million=10.0, dry_run=False, strict=False)
+                concurrency=2, chars_per_hour=40_000_000, dry_run=False, strict=False)
     return {**base, **over}
 
 
@@ -185,7 +186,8 @@ def test_dry_run_counts_after_dedup_and_cache(tiny_source, fake_azure, tmp_path,
     capsys.readouterr()
     requests = fake_azure.snapshot()["requests"]
     rows = run_translate(**kwargs(tiny_source, tmp_path, languages="en,sw,cy", dry_run=True,
-                                  out=tmp_path / "dry", price_per_million=20.0))
+                                  out=tmp_path / "dry"))
+    show.dry_run(rows, 20.0)  # the table the command prints
     printed = capsys.readouterr().out
     assert fake_azure.snapshot()["requests"] == requests and not (tmp_path / "dry").exists()
     plan_strings = [s for q in mmlu.load(str(tiny_source), ["astronomy", "virology"], ["dev"]).questions
@@ -206,6 +208,7 @@ def test_dry_run_counts_after_dedup_and_cache(tiny_source, fake_azure, tmp_path,
 def test_dry_run_prices_only_a_translator_billed_by_the_character(tiny_source, tmp_path, capsys):
     # the local model costs time, not USD: pricing it at Azure's rate misled (found running the README's dry run)
     rows = run_translate(**kwargs(tiny_source, tmp_path, languages="en,sw", translator="local", dry_run=True))
+    show.dry_run(rows, 10.0)
     printed = capsys.readouterr().out
     sw = next(r for r in rows if r["language"] == "sw")
     assert sw["chars"] > 0 and not sw["priced"]

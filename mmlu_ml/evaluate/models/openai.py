@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import logging
 import threading
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -28,6 +28,8 @@ from ...core import openai_client
 from ...core.errors import MmluMlError
 from ...core.paths import component
 from .base import Model
+
+log = logging.getLogger(__name__)
 
 PATHS = ("completions", "chat-logprobs", "chat-generate")
 FLOOR_MARGIN = 1.0  # a letter missing from the top-k list scores this far below the lowest listed token
@@ -189,8 +191,8 @@ class OpenAIModel(Model):
                 first = not self._counts["floored_letters"]
                 self._counts["floored_letters"] += floored
             if first:
-                warnings.warn(f"openai: some answer letters were not among the server's top-{self.top_k} tokens; "
-                              f"they score a floor (lowest listed log-prob - {FLOOR_MARGIN})", stacklevel=2)
+                log.warning("openai: some answer letters were not among the server's top-%d tokens; they score a "
+                            "floor (lowest listed log-prob - %s)", self.top_k, FLOOR_MARGIN)
         return scores
 
     def _generate(self, prompt: str, max_tokens: int) -> str:
