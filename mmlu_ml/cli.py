@@ -277,7 +277,7 @@ def run(ctx, **kwargs):
     from .translate.stage import run_translate
 
     names = lambda cmd: {p.name for p in cmd.params}  # noqa: E731
-    from .evaluate.protocols import get as get_protocol
+    from .core.protocols import get as get_protocol
 
     t_kwargs = {k: v for k, v in kwargs.items() if k in names(translate)}
     scored = [s.strip() for s in kwargs["splits"].split(",") if s.strip()]

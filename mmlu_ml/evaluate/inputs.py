@@ -18,7 +18,7 @@ from ..core import templates
 from ..core.errors import MmluMlError
 from ..core.languages import Language
 from ..core.paths import component, translations_dir
-from .protocols import Protocol
+from ..core.protocols import Protocol
 from ..core.records import Question, read_jsonl
 from ..core.subjects import pretty
 

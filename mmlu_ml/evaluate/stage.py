@@ -23,8 +23,8 @@ import click
 from tqdm import tqdm
 
 from .. import __version__
-from ..core import mmlu, registry
-from . import models, protocols, scores
+from ..core import mmlu, protocols, registry
+from . import models, scores
 from ..core.cache import Cache, key_of
 from .inputs import LanguageInput, Request, load_language
 from ..core.errors import MmluMlError
@@ -32,7 +32,7 @@ from ..core.languages import load as load_languages
 from ..core.paths import predictions_file
 from ..core.records import LETTERS, Appender, Question, read_jsonl, write_jsonl
 from ..core.subjects import SPLITS, SUBJECTS
-from ..translate.checks import flagged_questions
+from ..core.checks import flagged_questions
 
 
 class Model(TypingProtocol):

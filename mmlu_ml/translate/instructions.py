@@ -26,7 +26,7 @@ from typing import Callable
 from ..core import templates
 from ..core.languages import Language
 from ..core.subjects import pretty
-from .checks import MAX_IDS, check_lines
+from ..core.checks import MAX_IDS, check_lines
 
 # ask(texts, source, target) -> {text: translation or None}: the stage's translator behind its cache
 Ask = Callable[[list[str], Language, Language], dict]

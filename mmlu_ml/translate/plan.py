@@ -11,7 +11,8 @@ import click
 
 from .. import __version__
 from ..core import cache, paths, records
-from . import in_context, instructions, protect
+from ..core import protect
+from . import in_context, instructions
 from ..core.languages import Language
 from ..core.mmlu import Dataset
 from ..core.records import Question

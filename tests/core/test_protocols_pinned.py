@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from mmlu_ml.evaluate import protocols
+from mmlu_ml.core import protocols
 from mmlu_ml.core.languages import load
 from mmlu_ml.core.records import Question
 

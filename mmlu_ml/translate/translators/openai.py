@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from ...core.endpoints import is_loopback, public_url
 from ...core.errors import MmluMlError
 from ...core.languages import Language
-from ..llm.prompt import PROMPT_VERSION, ReplyError, batch_messages, keep_as_is, parse_batch
+from ...core.text import keep_as_is
+from ..llm.prompt import PROMPT_VERSION, ReplyError, batch_messages, parse_batch
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 REPLY_ATTEMPTS = 3      # asks per batch when the reply is malformed, before splitting the batch

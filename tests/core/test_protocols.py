@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mmlu_ml.evaluate import protocols as prompts
+from mmlu_ml.core import protocols as prompts
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.core.languages import load
 from mmlu_ml.core.records import Question
