@@ -148,7 +148,7 @@ def load_language(language: Language, scored: Sequence[Question], dev: Sequence[
                 instructions = json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
                 raise MmluMlError(f"{path} is not valid JSON ({exc.msg}); make it again with: {fix}") from None
-        kind = "cot" if protocol.scoring == "generate" else "gopher"
+        kind = protocol.instruction_kind
         lacking = sorted({q.subject for q in scored} - set((instructions.get(kind) or {})))
         if lacking:
             raise MmluMlError(f"{path} has no {kind!r} line for {lacking[0]} ({len(lacking)} subjects); "
@@ -173,8 +173,9 @@ def _first_shots(dev: Sequence[Question], have: dict, shots: int) -> list[Questi
 def english_instructions(scored: Sequence[Question]) -> dict:
     """The English prompt lines, for an imported set that brings none (`import --instructions-from` copies ours)."""
     subjects = sorted({q.subject for q in scored})
-    return {"gopher": {s: templates.GOPHER.format(subject=pretty(s)) for s in subjects},
-            "cot": {s: templates.COT.format(subject=pretty(s)) for s in subjects}, "english": True}
+    lines = {kind: {s: template.format(subject=pretty(s)) for s in subjects}
+             for kind, template in templates.KINDS.items()}
+    return lines | {"english": True}
 
 
 def _imported(folder: Path, splits) -> bool:

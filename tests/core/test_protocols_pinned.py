@@ -62,4 +62,6 @@ def test_prompts_are_pinned(name, code):
 
 def test_english_lines_of_an_imported_set_are_pinned():
     from mmlu_ml.evaluate.inputs import english_instructions
-    assert digest(english_instructions(SHOTS[:1] + [replace(QUESTION, subject="astronomy")])) == "697f343019add21ef5c37443d04035f4cc7b1c07efcb975ac112550b179fa425"
+    lines = english_instructions(SHOTS[:1] + [replace(QUESTION, subject="astronomy")])
+    assert digest(lines) == "697f343019add21ef5c37443d04035f4cc7b1c07efcb975ac112550b179fa425"
+    assert list(lines) == ["gopher", "cot", "english"]  # templates.KINDS order, as before
