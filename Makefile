@@ -28,6 +28,7 @@ demo: install
 	$(BIN)/mmlu-ml run --languages $(DEMO_LANGS) --subjects $(DEMO_SUBJECTS) --limit $(DEMO_LIMIT)
 
 test: install
+	$(BIN)/lint-imports --no-logo  # ARCHITECTURE.md's layers, contracts in setup.cfg
 	$(BIN)/python -m pytest -q -ra --durations=15 tests
 
 published: install

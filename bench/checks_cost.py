@@ -20,7 +20,7 @@ from mmlu_ml.core import mmlu
 from mmlu_ml.core.languages import load
 from mmlu_ml.core.records import Question, read_jsonl
 from mmlu_ml.core.subjects import SUBJECTS
-from mmlu_ml.translate.checks import flagged_questions
+from mmlu_ml.core.checks import flagged_questions
 
 board = Path(sys.argv[1] if len(sys.argv) > 1 else "results/published")
 english = {q.id: q for q in mmlu.load(os.environ.get("MMLU_ML_SOURCE", "hf:cais/mmlu"), list(SUBJECTS),

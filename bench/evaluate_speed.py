@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mmlu_ml.core import mmlu  # noqa: E402
-from mmlu_ml.evaluate import protocols as prompts  # noqa: E402
+from mmlu_ml.core import protocols as prompts  # noqa: E402
 from mmlu_ml.core.languages import load as load_languages  # noqa: E402
 from mmlu_ml.core.subjects import SUBJECTS  # noqa: E402
 

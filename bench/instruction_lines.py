@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmlu_ml.core.templates import KINDS
+
 
 def table(out: Path) -> pd.DataFrame:
     rows = []
@@ -20,7 +22,7 @@ def table(out: Path) -> pd.DataFrame:
             continue
         lines = json.loads(path.read_text(encoding="utf-8"))
         tried = lines.get("retranslated") or {}
-        for kind in ("gopher", "cot"):
+        for kind in KINDS:
             keys = [k for k in tried if k.startswith(f"{kind}/")]
             used = {k: lines[kind][k.split("/", 1)[1]] for k in keys}
             checks = Counter(c for k in keys for c in tried[k].get("checks") or [])

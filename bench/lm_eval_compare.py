@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # support/llama_server.py: the server l
 
 from mmlu_ml.llama import assets  # noqa: E402
 from mmlu_ml.core import mmlu  # noqa: E402
-from mmlu_ml.evaluate import protocols as prompts  # noqa: E402
+from mmlu_ml.core import protocols as prompts  # noqa: E402
 from mmlu_ml.core.languages import load as load_languages  # noqa: E402
 from mmlu_ml.core.subjects import SUBJECTS  # noqa: E402
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from mmlu_ml.core.mmlu import load
 from mmlu_ml.llama.assets import resolve
-from mmlu_ml.translate.llm.examples import ENGLISH, TRANSLATED
+from mmlu_ml.core.examples import ENGLISH, TRANSLATED
 
 MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 

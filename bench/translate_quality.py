@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mmlu_ml.translate import protect  # noqa: E402
+from mmlu_ml.core import protect  # noqa: E402
 from mmlu_ml.core.records import Question  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "okapi"
@@ -158,7 +158,7 @@ def subject_items(subjects: list[str], lang: str, exclude: frozenset, glossary=N
 
 def protected_items(lang: str, exclude: frozenset) -> list[dict]:
     """Every string of dev and val that Okapi translated into `lang` and that holds a span the translator must
-    keep (mmlu_ml.translate.protect: formulas, code, blanks), the ids in `exclude` (the default sample) left out."""
+    keep (mmlu_ml.core.protect: formulas, code, blanks), the ids in `exclude` (the default sample) left out."""
     from mmlu_ml.core.subjects import SUBJECTS
     return [it for it in subject_items(list(SUBJECTS), lang, exclude) if protect.spans(it["english"])]
 
@@ -167,11 +167,13 @@ def use_plain_prompt() -> None:
     """The `local` translator as first measured, before any of its code: one plain instruction, no examples,
     no second attempt, formulas and quantities sent like any text, no placeholders (the loop guard's early stop
     stays)."""
-    from mmlu_ml.translate.llm import examples as llm_examples, prompt as llm_translate
+    from mmlu_ml.core import examples as llm_examples
+    from mmlu_ml.core.languages import language_name
+    from mmlu_ml.translate.llm import prompt as llm_translate
     from mmlu_ml.translate.translators import local as local_translator
     llm_examples.TRANSLATED.clear()
     llm_translate.instructions = lambda source, target, batch: (
-        f"Translate the following text from {source.name} into {llm_translate.language_name(target)}.")
+        f"Translate the following text from {source.name} into {language_name(target)}.")
     local_translator.instructions = llm_translate.instructions
     local_translator.defects = lambda *args: []
     local_translator.keep_as_is = lambda text: False
@@ -336,9 +338,9 @@ def _pairs(items: list[dict], outputs: dict) -> list:
 
 
 def flag_rates(items: list[dict], outputs: dict, lang: str) -> dict:
-    """Share of strings any check flags (0 until mmlu_ml.translate.checks is importable)."""
+    """Share of strings any check flags (0 until mmlu_ml.core.checks is importable)."""
     try:
-        from mmlu_ml.translate import checks
+        from mmlu_ml.core import checks
     except ImportError:
         return {}
     flagged = checks.flagged_strings(_pairs(items, outputs), _language(lang))
@@ -351,7 +353,7 @@ def flag_rates(items: list[dict], outputs: dict, lang: str) -> dict:
 def label_recall(items: list[dict], outputs: dict, lang: str, labels: dict, run: str) -> dict:
     """Hand labels of this run and language (bench/translate_quality_labels.json): of the strings labelled
     answered / echo / loop, how many a check flags; of the others (ok), how many are flagged anyway."""
-    from mmlu_ml.translate import checks
+    from mmlu_ml.core import checks
     if lang not in labels.get("labelled", {}).get(run, []):
         return {}
     bad = labels["labels"].get(run, {}).get(lang, {})

@@ -10,6 +10,7 @@ import click
 
 from . import __version__, show
 from .core.errors import MmluMlError
+from .core.protocols import PROTOCOLS, get as get_protocol
 from .export import FORMATS as EXPORT_FORMATS  # a plain dict: the writers import when used
 
 
@@ -237,7 +238,7 @@ def evaluate_options(f):
         click.option("--model", envvar="MMLU_ML_MODEL", default="llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m",
                      show_default=True, show_envvar=True,
                      help="llamacpp:<gguf path or name> | openai:<model> | hf:<id or path>."),
-        click.option("--protocol", type=click.Choice(["gpt4", "mmlu5", "cot0"]), default="gpt4", show_default=True,
+        click.option("--protocol", type=click.Choice(list(PROTOCOLS)), default="gpt4", show_default=True,
                      help="Prompt format and scoring (see README)."),
         click.option("--shots", type=click.IntRange(0, 5), default=None, help="Override the protocol's shot count."),
         click.option("--max-tokens", "max_tokens", type=click.IntRange(1, 4096), default=None,
@@ -320,7 +321,6 @@ def run(ctx, **kwargs):
     from .report.stage import run_report
 
     names = lambda cmd: {p.name for p in cmd.params}  # noqa: E731
-    from .evaluate.protocols import get as get_protocol
 
     t_kwargs = {k: v for k, v in kwargs.items() if k in names(translate)}
     scored = [s.strip() for s in kwargs["splits"].split(",") if s.strip()]

@@ -71,6 +71,14 @@ class Table:
         return list({lang.code: lang for lang in out}.values())
 
 
+# Names models know better than our table's display names (the LLM translators' prompts, the checks' glosses).
+_PROMPT_NAMES = {"zh": "Simplified Chinese", "pt-BR": "Brazilian Portuguese"}
+
+
+def language_name(lang: Language) -> str:
+    return _PROMPT_NAMES.get(lang.code, lang.name)
+
+
 def _fail(path, where: str, problem: str) -> MmluMlError:
     return MmluMlError(f"{path}: {where}: {problem}; fix languages.yaml (see its header for the fields)")
 

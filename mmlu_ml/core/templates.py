@@ -24,5 +24,8 @@ FRAMES = {
     "cot": ("Answer the following multiple-choice question on the following subject",
             "Think step by step before giving the answer."),
 }
-# The kinds of translated line and the template each is made from; the evaluate stage picks one per protocol.
+# The kinds of translated line and the template each is made from (the keys of instructions.json); a protocol
+# names its kind (core/protocols.py: Protocol.instruction_kind).
 KINDS = {"gopher": GOPHER, "cot": COT}
+# Every first line a protocol can use: the translated kinds and those always in English.
+INSTRUCTIONS = {**KINDS, "mmlu5": MMLU5}

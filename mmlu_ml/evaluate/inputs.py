@@ -18,7 +18,7 @@ from ..core.artifacts import TranslationSet
 from ..core.errors import MmluMlError
 from ..core.languages import Language
 from ..core.paths import component
-from .protocols import Protocol
+from ..core.protocols import Protocol
 from ..core.records import Question
 from ..core.subjects import pretty
 
@@ -133,7 +133,7 @@ def load_language(language: Language, scored: Sequence[Question], dev: Sequence[
             instructions = english_instructions(scored)
         elif instructions is None:
             raise MmluMlError(f"{tset.instructions_file} is missing; make it with: {fix}")
-        kind = "cot" if protocol.scoring == "generate" else "gopher"
+        kind = protocol.instruction_kind
         lacking = sorted({q.subject for q in scored} - set((instructions.get(kind) or {})))
         if lacking:
             raise MmluMlError(f"{tset.instructions_file} has no {kind!r} line for {lacking[0]} ({len(lacking)} subjects); "
@@ -158,8 +158,9 @@ def _first_shots(dev: Sequence[Question], have: dict, shots: int) -> list[Questi
 def english_instructions(scored: Sequence[Question]) -> dict:
     """The English prompt lines, for an imported set that brings none (`import --instructions-from` copies ours)."""
     subjects = sorted({q.subject for q in scored})
-    return {"gopher": {s: templates.GOPHER.format(subject=pretty(s)) for s in subjects},
-            "cot": {s: templates.COT.format(subject=pretty(s)) for s in subjects}, "english": True}
+    lines = {kind: {s: template.format(subject=pretty(s)) for s in subjects}
+             for kind, template in templates.KINDS.items()}
+    return lines | {"english": True}
 
 
 def _by_subject(questions: Sequence[Question]) -> dict[str, list[Question]]:

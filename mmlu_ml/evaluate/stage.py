@@ -22,8 +22,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .. import __version__
-from ..core import artifacts, mmlu, openai_client, registry, settings
-from . import models, protocols, scores
+from ..core import artifacts, mmlu, openai_client, protocols, registry, settings
+from . import models, scores
 from ..core.cache import Cache, key_of
 from .inputs import LanguageInput, Request, load_language
 from .models.base import Model
@@ -32,7 +32,7 @@ from ..core.languages import load as load_languages
 from ..core.paths import predictions_file
 from ..core.records import LETTERS, Appender, Question, write_jsonl
 from ..core.subjects import SPLITS, SUBJECTS
-from ..translate.checks import flagged_questions
+from ..core.checks import flagged_questions
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 global_mmlu): a group for the translator, one per language, one per language and category, and a task per
 language and subject, whose shots are the subject's own first dev questions.
 
-The prompt is our `mmlu5` protocol's byte for byte (protocols.py; the tests build it with lm-eval's own API and
+The prompt is our `mmlu5` protocol's byte for byte (core/protocols.py; the tests build it with lm-eval's own API and
 compare): the English description line, a blank line, the shots `question\\nA. ..\\nAnswer: X` separated by a blank
 line, then the question ending in `Answer:`; choices " A".." D" are scored. Where a subject has fewer than 5 dev
 questions translated, its task takes as many as there are (our protocol does the same), and the card says so."""
@@ -20,7 +20,7 @@ from ..core import templates
 from ..core.errors import MmluMlError
 from ..core.records import write_atomic, write_json
 from ..core.subjects import CATEGORIES, CATEGORY, pretty
-from ..evaluate.protocols import get as get_protocol
+from ..core.protocols import get as get_protocol
 from . import hf_dataset
 from .translations import LanguageSet
 

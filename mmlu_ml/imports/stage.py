@@ -107,7 +107,7 @@ def run_import(fmt: str, source: str, languages: str | None = None, splits: str 
                instructions_from: str | None = None, subjects: str | None = None) -> list[dict]:
     """Read, align, check, then write; returns one summary row per language and split (`translator`: the name
     it was written under)."""
-    from ..translate.checks import check_language
+    from ..core.checks import check_language
 
     reader: Format = registry.load(FORMATS, fmt, "import format")()
     name = paths.component(name or reader.name, "--as name")

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
+from ..core.protocols import PROTOCOLS
 from .data import (NOT_COMPARABLE, PILOT_FLAGGED, Results, language_flags, language_order, merge_signatures, pilots,
                    sample_note)
 from .leaderboard import NOT_COMPARABLE_NOTE
@@ -28,8 +29,6 @@ from .leaderboard import NOT_COMPARABLE_NOTE
 BASELINE_COLOR = "#a9b4c2"
 GPT4_COLOR = "#4fae7b"   # the report's green
 WIDTH_IN = 11.0
-PROTOCOLS = {"gpt4": "GPT-4 report's protocol", "mmlu5": "lm-eval's 5-shot English prompt",
-             "cot0": "zero-shot chain of thought"}
 
 
 def model_colors(n: int) -> list:
@@ -55,7 +54,7 @@ def title_lines(results: Results) -> tuple[str, str]:
     shots = sorted({s.shots for s in results.scores if s.shots is not None})
     protocols = sorted({s.protocol for s in results.scores})
     shot = f"{shots[0]}-shot " if len(shots) == 1 else ""
-    names = [PROTOCOLS.get(p, f"protocol {p}") for p in protocols]
+    names = [PROTOCOLS[p].title if p in PROTOCOLS else f"protocol {p}" for p in protocols]
     title = f"{shot}MMLU accuracy across languages: {', '.join(names)}"
     note = sample_note(results.scores)
     if note:

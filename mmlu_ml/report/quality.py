@@ -1,6 +1,6 @@
 """translation_quality.md: the translate stage's checks of every language, side by side, per translator.
 
-The checks' inner shape belongs to mmlu_ml/translate/checks.py; this reads it loosely (a number, or a mapping with a
+The checks' inner shape belongs to mmlu_ml/core/checks.py; this reads it loosely (a number, or a mapping with a
 share/rate/count and its offending ids) so a new check shows up here without a change.
 """
 

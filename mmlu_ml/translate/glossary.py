@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from . import protect
+from ..core import protect
 from ..core.errors import MmluMlError
 from ..core.subjects import SUBJECTS
 
@@ -41,7 +41,7 @@ class Glossary:
     def hints(self, text: str, subject: str, language: str) -> tuple[tuple[str, str], ...]:
         """(term, translation) for the entries `text` holds, in the order they appear. A term inside a longer
         one that matched ("group" in "factor group") gives no hint of its own, nor does a term inside a span the
-        translator must keep (code, formulas: mmlu_ml.translate.protect), nor any term of a string the stage copies."""
+        translator must keep (code, formulas: mmlu_ml.core.protect), nor any term of a string the stage copies."""
         by_subject = self.entries.get(language)
         if not by_subject or protect.is_untranslatable(text):
             return ()

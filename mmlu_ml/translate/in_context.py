@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from . import protect
+from ..core import protect
 
 _MARK = "\x1eoption-in-context\x1e"  # a control character no MMLU string holds
 

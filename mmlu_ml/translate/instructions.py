@@ -26,7 +26,7 @@ from typing import Callable
 from ..core import templates
 from ..core.languages import Language
 from ..core.subjects import pretty
-from .checks import MAX_IDS, check_lines
+from ..core.checks import MAX_IDS, check_lines
 
 # ask(texts, source, target) -> {text: translation or None}: the stage's translator behind its cache
 Ask = Callable[[list[str], Language, Language], dict]
@@ -38,10 +38,14 @@ def english(subjects: list[str]) -> dict[str, dict[str, str]]:
             templates.KINDS.items()}
 
 
+def _title(subject: str) -> str:
+    """The subject's English name, capitalised: "High School Geography", "US Foreign Policy"."""
+    return " ".join("US" if w == "us" else w.capitalize() for w in pretty(subject).split())
+
+
 def variant(kind: str, subject: str) -> str:
     """The line again, its subject quoted and capitalised: "... questions about "High School Geography""."""
-    name = " ".join("US" if w == "us" else w.capitalize() for w in pretty(subject).split())
-    return templates.KINDS[kind].format(subject=f'"{name}"')
+    return templates.KINDS[kind].format(subject=f'"{_title(subject)}"')
 
 
 def seeds(written: dict, source: Language, target: Language) -> dict:
@@ -119,7 +123,7 @@ _QUOTED = re.compile(r'(["“”„«»「『‚‘’])([^"“”„«»「」�
 
 def english_name(line: str, subject: str) -> str | None:
     """`line` with its first quoted span replaced by the subject's English name, or None with no quotes."""
-    name = variant("gopher", subject).rsplit('"', 2)[-2]
+    name = _title(subject)
     found = _QUOTED.search(line)
     if found is None:
         return None

@@ -9,9 +9,9 @@ from pathlib import Path
 
 
 from .. import __version__
-from ..core import cache
+from ..core import cache, protect
 from ..core.artifacts import TranslationSet
-from . import in_context, instructions, protect
+from . import in_context, instructions
 from ..core.languages import Language
 from ..core.mmlu import Dataset
 from ..core.records import Question

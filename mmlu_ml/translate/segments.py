@@ -2,7 +2,7 @@
 
 A small model given a passage of several sentences may summarise it, answer it or drop its formulas; given one
 sentence at a time it rarely does. `split` cuts at line breaks, then after a sentence's final punctuation
-followed by a capital letter or an opening quote; never inside a protected span (mmlu_ml.translate.protect), and never
+followed by a capital letter or an opening quote; never inside a protected span (mmlu_ml.core.protect), and never
 after an abbreviation ("Mr. T", "U.S. President", "e.g. The"), for which the word before the full stop must
 end in two lower-case letters. `join` puts translated pieces back with the separators between them, where
 sentence gaps are dropped for scripts written without spaces.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from . import protect
+from ..core import protect
 
 VERSION = "s1"  # part of the local translator's fingerprint: a change here changes outputs, so cache keys
 _NO_SPACES = frozenset({"Hans", "Hant", "Jpan", "Thai"})  # scripts whose sentences follow without a space

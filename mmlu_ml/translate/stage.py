@@ -22,7 +22,8 @@ from ..core import cache as cache_mod, languages as languages_mod, mmlu, paths, 
 from ..core.errors import MmluMlError
 from ..core.languages import Language
 from ..core.subjects import SPLITS, SUBJECTS
-from . import glossary as glossary_mod, in_context, instructions, protect, translators
+from ..core import protect
+from . import glossary as glossary_mod, in_context, instructions, translators
 from .pacing import Pacer, pack
 from .plan import (Plan, first_pass, hints_of, manifest, spans_for, to_send, translated_questions,
                    write_instructions, write_split)
@@ -30,7 +31,7 @@ from .ask import settle_lines, usage_of
 from .reuse import Written, unit_digests
 from .translators.base import Translator
 
-from .checks import check_language
+from ..core.checks import check_language
 
 
 class TranslationFailed(MmluMlError):

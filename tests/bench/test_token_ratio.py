@@ -6,7 +6,7 @@ import json
 
 from support import bench as bench_script
 from mmlu_ml.core.mmlu import load
-from mmlu_ml.translate.llm.examples import ENGLISH, TRANSLATED
+from mmlu_ml.core.examples import ENGLISH, TRANSLATED
 
 
 def load_bench():

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 
 import pytest
 
 from support import models
 from conftest import assert_one_line_error, cli
-from mmlu_ml.core import mmlu
+from mmlu_ml.core import mmlu, protocols
 from mmlu_ml.evaluate import models as backends
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.evaluate.stage import run_evaluate
@@ -97,6 +98,16 @@ def test_oracle_scores_100_percent_in_english_and_translation(tmp_path, tiny_sou
     # the German prompts were built from the translation: its instruction line and its shots
     asked = models.OracleModel.asked
     assert any(s.startswith("[de] astronomy test question 0?\nA) [de] a0") for s in asked)
+
+
+def test_a_protocol_added_as_one_entry_runs_end_to_end(tmp_path, tiny_source, monkeypatch):
+    monkeypatch.setitem(protocols.PROTOCOLS, "gpt4-0", replace(protocols.PROTOCOLS["gpt4"], name="gpt4-0", shots=0))
+    write_translation(tmp_path / "out", tiny_source, "de")
+    rows = run(tmp_path, tiny_source, f"oracle:{answers_file(tmp_path, tiny_source, ('en', 'de'))}", languages="en,de",
+               protocol="gpt4-0")
+    assert [(r["language"], r["correct"]) for r in rows] == [("en", 8), ("de", 8)]
+    assert rows[1]["signature"].startswith("protocol:gpt4-0|shots:0|")
+    assert set(models.OracleModel.prefixes) >= {"[de] gopher line about astronomy\n\n"}
 
 
 def test_the_drop_is_split_between_questions_the_checks_passed_and_flagged(tmp_path, tiny_source):

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from mmlu_ml.llama import assets
 from mmlu_ml.core import mmlu
-from mmlu_ml.evaluate import protocols as prompts
+from mmlu_ml.core import protocols as prompts
 from mmlu_ml.evaluate.models.llamacpp import LlamaCppModel, _log_softmax, decode_groups
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.llama.load import load_llama

@@ -16,7 +16,7 @@ from conftest import assert_one_line_error, cli
 from mmlu_ml.core.languages import load as load_languages
 from mmlu_ml.core.records import LETTERS, Question, read_jsonl
 from mmlu_ml.core.subjects import CATEGORY, SUBJECTS
-from mmlu_ml.evaluate.protocols import get as get_protocol
+from mmlu_ml.core.protocols import get as get_protocol
 from mmlu_ml.export.lm_eval import LM_EVAL_VERSION
 from test_export_hf_dataset import assert_round_trip, read_card, write_translation
 

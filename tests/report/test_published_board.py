@@ -98,7 +98,7 @@ def test_every_published_line_was_checked_and_the_german_ones_the_review_named_a
     """Each translated language's instruction lines went through the line checks (each has its back-translation),
     a line that still fails is counted as flagged in the dev manifest, and the five German lines that named another
     subject or none (issue 37) were replaced by lines that name theirs."""
-    from mmlu_ml.translate.checks import names_subject
+    from mmlu_ml.core.checks import names_subject
     for lang in sorted(LANGUAGES - {"en"}):
         folder = PUBLISHED / "translations" / "local" / lang
         lines = json.loads((folder / "instructions.json").read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ import pytest
 
 from support.fake_azure import DROP, SHORT, FakeAzure, fake_translate, serving
 from mmlu_ml.core import languages
-from mmlu_ml.translate import protect
+from mmlu_ml.core import protect
 from mmlu_ml.translate.translators.azure import API_VERSION, AzureTranslator
 from mmlu_ml.core.errors import MmluMlError
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from mmlu_ml.core.languages import load
-from mmlu_ml.translate import checks, instructions
+from mmlu_ml.core import checks
+from mmlu_ml.translate import instructions
 
 L = load().languages
 HEAD = "Ein sehr kundiges KI-Modell beantwortet Multiple-Choice-Fragen über "

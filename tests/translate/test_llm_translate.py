@@ -7,11 +7,11 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mmlu_ml.translate.llm import examples as llm_examples
+from mmlu_ml.core import examples as llm_examples
 from mmlu_ml.core.languages import load
-from mmlu_ml.translate.llm.prompt import (ReplyError, batch_messages, clean_single, copies_example, defects, find_loop,
-                                   insisting, instructions, keep_as_is, parse_batch, single_messages, token_budget,
-                                   trim_loop)
+from mmlu_ml.core.text import copies_example, find_loop, keep_as_is
+from mmlu_ml.translate.llm.prompt import (ReplyError, batch_messages, clean_single, defects, insisting, instructions,
+                                          parse_batch, single_messages, token_budget, trim_loop)
 
 L = load().languages
 

@@ -19,7 +19,8 @@ from conftest import ROOT, assert_one_line_error, cli
 from support.fake_azure import FakeAzure, fake_translate, serving
 from mmlu_ml import show
 from mmlu_ml.core import languages, mmlu, templates
-from mmlu_ml.translate import protect, stage as translate
+from mmlu_ml.core import protect
+from mmlu_ml.translate import stage as translate
 from mmlu_ml.translate.translators.azure import AzureTranslator
 from mmlu_ml.translate.translators.identity import IdentityTranslator
 from mmlu_ml.core.cache import key_of, keys_for

@@ -2,7 +2,7 @@
 
 Configuration from the environment only: AZURE_TRANSLATOR_KEY (never stored or printed),
 AZURE_TRANSLATOR_REGION (for regional or multi-service resources), AZURE_TRANSLATOR_ENDPOINT (default: the
-public global endpoint). Text goes as HTML so protected spans (mmlu_ml.translate.protect) ride in notranslate spans.
+public global endpoint). Text goes as HTML so protected spans (mmlu_ml.core.protect) ride in notranslate spans.
 
 Retries are azure-core's RetryPolicy, configured rather than wrapped: it already retries 408/429/500/502/503/
 504 and sleeps what Retry-After says; we bound the attempts and add POST to the retried methods (by default
@@ -25,7 +25,7 @@ from azure.core.exceptions import AzureError, DecodeError
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 
-from .. import protect
+from ...core import protect
 from ...core.endpoints import is_loopback, warn_plain_http
 from ...core.errors import MmluMlError
 from ...core.languages import Language

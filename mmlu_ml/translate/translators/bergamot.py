@@ -13,7 +13,7 @@ import re
 import threading
 from pathlib import Path
 
-from .. import protect
+from ...core import protect
 from ...core.errors import MmluMlError
 from ...core.languages import Language
 from .base import Translator

@@ -26,12 +26,13 @@ import numpy as np
 from ...llama import assets
 from ...llama.generate import Generator, Request
 from ...llama.load import chat_formatter, load_llama, machine, streams_from_env
+from ...core import examples as llm_examples, protect
 from ...core.languages import Language
 from .base import Translator
-from ..llm.prompt import (PROMPT_VERSION, clean_single, defects, insisting, instructions, keep_as_is,
-                             single_messages, token_budget, trim_loop)
-from .. import in_context, protect, segments
-from ..llm import examples as llm_examples
+from ...core.text import keep_as_is
+from ..llm.prompt import (PROMPT_VERSION, clean_single, defects, insisting, instructions, single_messages,
+                          token_budget, trim_loop)
+from .. import in_context, segments
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 N_CTX = 8192

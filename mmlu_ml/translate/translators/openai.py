@@ -22,7 +22,8 @@ from ...core.endpoints import public_url
 from ...core.errors import MmluMlError
 from ...core.languages import Language
 from .base import Translator
-from ..llm.prompt import PROMPT_VERSION, ReplyError, batch_messages, keep_as_is, parse_batch
+from ...core.text import keep_as_is
+from ..llm.prompt import PROMPT_VERSION, ReplyError, batch_messages, parse_batch
 
 DEFAULT_BASE_URL = openai_client.DEFAULT_BASE_URL
 REPLY_ATTEMPTS = 3      # asks per batch when the reply is malformed, before splitting the batch

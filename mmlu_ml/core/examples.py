@@ -2,7 +2,8 @@
 
 Chosen for the failure modes of small models: a question that tempts the model to answer it, a formula that
 tempts it to solve it, a short option, and a plain statement. Translations written for this project (not
-taken from any MMLU translation). A language without an entry gets the instructions only.
+taken from any MMLU translation). A language without an entry gets the instructions only. In core/ because
+the checks (`copied_example`) look for these phrases in any translation, whichever stage runs them.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ the scoring is in `Protocol.settings()`, which is recorded with every result and
          `A. ...` options, `Answer:`, log-probabilities of " A".." D".
   cot0   zero-shot chain of thought: the COT instruction in the target language, the question, and a last line
          asking for `<answer word>: X` in the language's own word; the answer is parsed from generated text.
+
+Each is one entry of PROTOCOLS whose fields say all the code needs (scoring, option style, instruction kind...).
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from ..core import templates
-from ..core.errors import MmluMlError
-from ..core.languages import Language
-from ..core.records import LETTERS, Question
-from ..core.subjects import pretty
+from . import templates
+from .errors import MmluMlError
+from .languages import Language
+from .records import LETTERS, Question
+from .subjects import pretty
 
 PROMPT_VERSION = 1  # bump whenever any format below changes: it enters config keys and cache keys
 
@@ -32,22 +34,37 @@ PROMPT_VERSION = 1  # bump whenever any format below changes: it enters config k
 FULLWIDTH = ("Ａ", "Ｂ", "Ｃ", "Ｄ")
 
 
+SCORINGS = ("logprob", "generate")
+
+
 @dataclass(frozen=True)
 class Protocol:
+    """One prompt format, all data: the code branches on these fields, never on `name`."""
     name: str
     shots: int
-    scoring: str  # "logprob": letter log-probabilities; "generate": parse generated text
-    option_style: str  # "A) " (GPT-4 report) or "A. " (lm-eval)
+    scoring: str  # "logprob": letter log-probabilities; "generate": parse generated text (no shots shown)
+    option_style: str  # how option A is written, B-D alike: "A) " (GPT-4 report) or "A. " (lm-eval)
+    instruction_kind: str  # the first line: a key of templates.INSTRUCTIONS
+    translated_instruction: bool = True  # that line comes from the translation's instructions.json
+    strip_choices: bool = True  # False keeps a choice's own edge whitespace, as lm-eval does
     letters: tuple[str, ...] = (" A", " B", " C", " D")  # exact continuations scored after `Answer:`
     max_tokens: int = 0  # generation cap (generate protocols only)
-    translated_instruction: bool = True  # the instruction line comes from the translation's instructions.json
+    title: str = ""  # what the report's chart calls it
+
+    def __post_init__(self):
+        kinds = templates.KINDS if self.translated_instruction else templates.INSTRUCTIONS
+        if self.scoring not in SCORINGS or self.instruction_kind not in kinds or not self.option_style.startswith("A"):
+            raise MmluMlError(f"protocol {self.name!r}: scoring one of {SCORINGS}, an instruction kind of "
+                              f"{sorted(kinds)}, an option style starting with 'A'")
 
     def with_overrides(self, shots: int | None = None, max_tokens: int | None = None) -> "Protocol":
         return replace(self, shots=self.shots if shots is None else shots,
                        max_tokens=self.max_tokens if max_tokens is None or self.scoring != "generate" else max_tokens)
 
     def settings(self) -> dict:
-        """Everything that shapes the prompt or the scoring; recorded with every result."""
+        """Everything that shapes the prompt or the scoring; recorded with every result. Its shape is part of
+        every config key and cache key: the fields added since (instruction_kind, strip_choices) stay out, as the
+        name already tells them apart."""
         out = {"protocol": self.name, "prompt_version": PROMPT_VERSION, "shots": self.shots, "scoring": self.scoring,
                "options": self.option_style.strip(), "shot_source": "first dev questions of the subject",
                "instruction": "translated" if self.translated_instruction else "English template"}
@@ -63,25 +80,24 @@ class Protocol:
     # -- text -----------------------------------------------------------------------------------------------
 
     def instruction(self, subject: str, language: Language, instructions: dict | None) -> str:
-        if self.name == "mmlu5":
-            return templates.MMLU5.format(subject=pretty(subject))
-        kind = "cot" if self.scoring == "generate" else "gopher"
-        template = templates.COT if kind == "cot" else templates.GOPHER
-        if language.code == "en":
-            return template.format(subject=pretty(subject))
+        kind = self.instruction_kind
+        if not self.translated_instruction or language.code == "en":
+            return templates.INSTRUCTIONS[kind].format(subject=pretty(subject))
         line = (instructions or {}).get(kind, {}).get(subject)
         if not line:
             raise MmluMlError(f"instructions.json for {language.code} has no {kind!r} line for {subject}; translate it "
                               f"again with `mmlu-ml translate --languages {language.code} --subjects {subject}`")
         return line.strip()
 
+    def options(self, q: Question) -> str:
+        """The options, each on its own line after a newline."""
+        mark = self.option_style[1:]
+        return "".join(f"\n{letter}{mark}{choice.strip() if self.strip_choices else choice}"
+                       for letter, choice in zip(LETTERS, q.choices))
+
     def block(self, q: Question) -> str:
         """One question and its options, ending with the answer cue."""
-        if self.name == "mmlu5":  # lm-eval's doc_to_text: question stripped, choices as they are
-            options = "".join(f"\n{letter}. {choice}" for letter, choice in zip(LETTERS, q.choices))
-            return f"{q.question.strip()}{options}\nAnswer:"
-        options = "".join(f"\n{letter}) {choice.strip()}" for letter, choice in zip(LETTERS, q.choices))
-        return f"{q.question.strip()}{options}\nAnswer:"
+        return f"{q.question.strip()}{self.options(q)}\nAnswer:"
 
     def prefix(self, subject: str, language: Language, shots: Sequence[Question], instructions: dict | None) -> str:
         """Instruction and solved shots: the text every question of `subject` shares."""
@@ -94,20 +110,23 @@ class Protocol:
     def suffix(self, q: Question, language: Language) -> str:
         if self.scoring == "logprob":
             return self.block(q)
-        options = "".join(f"\n{letter}) {choice.strip()}" for letter, choice in zip(LETTERS, q.choices))
-        return f"{q.question.strip()}\n{options}\n\n{answer_request(language)}\n"
+        return f"{q.question.strip()}\n{self.options(q)}\n\n{answer_request(language)}\n"
 
 
 def answer_request(language: Language) -> str:
-    """The last line of a cot0 prompt: the format of the final answer, in the language's own word."""
+    """The last line of a generate prompt: the format of the final answer, in the language's own word."""
     return f"{language.answer_word}: X  (X = A / B / C / D)"
 
 
-PROTOCOLS = {
-    "gpt4": Protocol("gpt4", shots=3, scoring="logprob", option_style="A) "),
-    "mmlu5": Protocol("mmlu5", shots=5, scoring="logprob", option_style="A. ", translated_instruction=False),
-    "cot0": Protocol("cot0", shots=0, scoring="generate", option_style="A) ", max_tokens=512),
-}
+# The registry: adding a protocol is one entry here (and one test).
+PROTOCOLS = {p.name: p for p in (
+    Protocol("gpt4", shots=3, scoring="logprob", option_style="A) ", instruction_kind="gopher",
+             title="GPT-4 report's protocol"),
+    Protocol("mmlu5", shots=5, scoring="logprob", option_style="A. ", instruction_kind="mmlu5",
+             translated_instruction=False, strip_choices=False, title="lm-eval's 5-shot English prompt"),
+    Protocol("cot0", shots=0, scoring="generate", option_style="A) ", instruction_kind="cot", max_tokens=512,
+             title="zero-shot chain of thought"),
+)}
 
 
 def get(name: str, shots: int | None = None, max_tokens: int | None = None) -> Protocol:
@@ -116,7 +135,7 @@ def get(name: str, shots: int | None = None, max_tokens: int | None = None) -> P
     return PROTOCOLS[name].with_overrides(shots, max_tokens)
 
 
-# -- answer parsing (cot0) ----------------------------------------------------------------------------------
+# -- answer parsing (generate protocols) ---------------------------------------------------------------------
 
 def _letter_map(language: Language) -> dict[str, str]:
     out = {letter: letter for letter in LETTERS}

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from conftest import SHARED
-from mmlu_ml.translate import checks
+from mmlu_ml.core import checks
 from mmlu_ml.core.languages import load
 from mmlu_ml.core.mmlu import load as load_source
 from mmlu_ml.core.records import Question

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from mmlu_ml.core import languages
-from mmlu_ml.evaluate.protocols import FULLWIDTH, parse_answer
+from mmlu_ml.core.protocols import FULLWIDTH, parse_answer
 
 TABLE = languages.load()
 LANGS = [TABLE.languages[c] for c in ("en", "de", "ar", "bn", "zh", "sw", "hi", "ja")]

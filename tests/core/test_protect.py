@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from support.fake_azure import fake_translate
-from mmlu_ml.translate import protect
+from mmlu_ml.core import protect
 
 
 def test_math_is_protected_and_money_is_not():

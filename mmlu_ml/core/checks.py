@@ -28,11 +28,10 @@ import unicodedata
 from collections import defaultdict
 from functools import lru_cache
 
-from ..core.languages import Language
-from .llm.prompt import (ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, copies_example, find_loop, keep_as_is,
-                           language_name)
+from .languages import Language, language_name
 from .protect import is_untranslatable, spans
-from ..core.records import Question
+from .records import Question
+from .text import ANSWER_WORDS, LETTER_LIST, QUESTION_MARKS, copies_example, find_loop, keep_as_is
 
 FIELDS = ("question", "A", "B", "C", "D")
 THRESHOLDS = {  # share of what each check looks at, above which `--strict` fails the language
@@ -118,7 +117,7 @@ def _detection_codes(target: Language) -> tuple[str, ...]:
     """The languages in play: English, the target, and what a translation in the wrong language would most
     likely be: the table's languages sharing a non-Latin script (Hindi vs Marathi, Urdu vs Arabic), or the
     big Latin-script languages. Few languages keep lingua's first load (its models) to seconds."""
-    from ..core.languages import load
+    from .languages import load
     if target.script == "Latn":
         same = list(_LATIN_USUAL)
     else:

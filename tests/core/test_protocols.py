@@ -1,10 +1,13 @@
-"""Protocols: whole prompt strings for en, de, sw, zh and ar under gpt4, mmlu5 and cot0; answer parsing."""
+"""Protocols: whole prompt strings for en, de, sw, zh and ar under gpt4, mmlu5 and cot0; answer parsing; a new
+protocol as one entry of the registry."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from mmlu_ml.evaluate import protocols as prompts
+from mmlu_ml.core import protocols as prompts
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.core.languages import load
 from mmlu_ml.core.records import Question
@@ -443,3 +446,30 @@ def test_missing_instruction_line_names_the_fix():
 ])
 def test_parse_answer(code, text, expected):
     assert prompts.parse_answer(text, load().languages[code]) == expected
+
+
+def test_a_new_protocol_is_one_entry(monkeypatch):
+    """A zero-shot variant of gpt4 registered as one entry: it renders, records its own settings and parses."""
+    gpt4 = prompts.PROTOCOLS["gpt4"]
+    monkeypatch.setitem(prompts.PROTOCOLS, "gpt4-0", replace(gpt4, name="gpt4-0", shots=0, title="zero-shot GPT-4"))
+    proto = prompts.get("gpt4-0")
+    shots, question, instructions = fixture("de")
+    de = load().languages["de"]
+    prefix = proto.prefix("astronomy", de, shots, instructions)
+    assert prefix == instructions["gopher"]["astronomy"] + "\n\n"  # the translated line, no shots
+    assert proto.suffix(question, de) == gpt4.suffix(question, de)
+    assert proto.settings() == gpt4.settings() | {"protocol": "gpt4-0", "shots": 0}
+    one = prompts.get("gpt4-0", shots=1).prefix("astronomy", de, shots, instructions)
+    assert "Was ist 2 + 2?" in one and "Rote Planet" not in one  # an override works as for any entry
+    generate = replace(prompts.PROTOCOLS["cot0"], name="cot0-short", max_tokens=64)
+    monkeypatch.setitem(prompts.PROTOCOLS, generate.name, generate)
+    assert prompts.get("cot0-short").suffix(question, de).endswith("Antwort: X  (X = A / B / C / D)\n")
+    assert prompts.parse_answer("Antwort: A", de) == "A"
+
+
+@pytest.mark.parametrize("change", [{"instruction_kind": "nope"}, {"instruction_kind": "mmlu5"},
+                                    {"scoring": "vote"}, {"option_style": "(A) "}])
+def test_an_entry_that_the_code_cannot_render_is_refused(change):
+    # mmlu5's line is English only: a translated protocol must name a kind that instructions.json holds
+    with pytest.raises(MmluMlError, match="protocol 'bad'"):
+        replace(prompts.PROTOCOLS["gpt4"], name="bad", **change)
