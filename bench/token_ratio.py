@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmlu_ml.core.mmlu import load
+from mmlu_ml.core.options import Selection
 from mmlu_ml.llama.assets import resolve
 from mmlu_ml.core.examples import ENGLISH, TRANSLATED
 
@@ -34,7 +34,7 @@ def table(out: Path, count) -> pd.DataFrame:
     """Per language: translated/English token ratios; `count` gives a text's token count."""
     english = sum(map(count, ENGLISH))
     rows = {code: {"examples": sum(map(count, texts)) / english} for code, texts in TRANSLATED.items()}
-    source = {q.id: q for q in load(None, splits=["test"], limit=5).questions}  # MMLU_ML_SOURCE, as make sets it
+    source = {q.id: q for q in Selection(limit=5).load()[1]}  # MMLU_ML_SOURCE, as make sets it
     for path in sorted((out / "translations" / "local").glob("*/test.jsonl")):
         done = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         ours = sum(count(_text(r)) for r in done)

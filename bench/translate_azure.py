@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mmlu_ml.translate import stage as translate  # noqa: E402
+from mmlu_ml.core.options import Places, Selection  # noqa: E402
 from mmlu_ml.translate.stage import run_translate  # noqa: E402
 
 
@@ -53,15 +54,14 @@ def main() -> None:
         endpoint = f"http://127.0.0.1:{port}"
         os.environ.update(AZURE_TRANSLATOR_KEY="bench-key", AZURE_TRANSLATOR_ENDPOINT=endpoint)
         work = Path(tempfile.mkdtemp(prefix="bench-translate-"))
-        kwargs = dict(source=args.source, languages=args.language, subjects="all", splits="dev,test", limit=None,
-                      cache_dir=work / "cache", out=work / "results", translator="azure", translator_model=None,
-                      concurrency=args.concurrency, chars_per_hour=40_000_000,
-                      dry_run=False, strict=False)
+        where = (Selection.parse(args.source, "all", "dev,test"), Places(work / "results", work / "cache"))
+        kwargs = dict(languages=args.language, translator="azure", concurrency=args.concurrency,
+                      chars_per_hour=40_000_000)
         runs = []
         for attempt in ("first", "second"):
             before = stats(endpoint)
             start, cpu = time.perf_counter(), time.process_time()
-            summary = run_translate(**kwargs)
+            summary = run_translate(*where, **kwargs)
             wall = time.perf_counter() - start
             after = stats(endpoint)
             sent_any = after.get("ok", 0) > before.get("ok", 0)

@@ -10,6 +10,7 @@ import click
 
 from . import __version__, show
 from .core.errors import MmluMlError
+from .core.options import Places, Selection
 from .core.protocols import PROTOCOLS, get as get_protocol
 from .export import FORMATS as EXPORT_FORMATS  # a plain dict: the writers import when used
 
@@ -101,26 +102,31 @@ def main(verbose: int = 0, quiet: bool = False):
     setup_logging(-1 if quiet else verbose)
 
 
+def chosen(kwargs: dict) -> tuple[Selection, Places]:
+    """The common options, taken out of `kwargs` as the two objects every stage takes."""
+    selection = Selection.parse(*(kwargs.pop(k) for k in ("source", "subjects", "splits", "limit")))
+    return selection, Places(kwargs.pop("out"), kwargs.pop("cache_dir"))
+
+
 @main.command()
 @common(default_splits="dev,val,test")
-def data(source, languages, subjects, splits, limit, cache_dir, out):
+def data(**kwargs):
     """Count the questions of a source per split, subject and category.
 
     \b
     Example:
       mmlu-ml data --source ../shared/mmlu
     """
-    from .core import mmlu
-    from .core.subjects import CATEGORIES, SPLITS, SUBJECTS
+    from .core.subjects import CATEGORIES, CATEGORY
 
-    subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
-    spl = mmlu.parse_list(splits, SPLITS, "split")
-    ds = mmlu.load(source, subj, spl, limit)
+    selection, _ = chosen(kwargs)
+    subj, spl = selection.subjects, selection.splits
+    ds, questions, _ = selection.load()
+    ds.questions = questions
     per = Counter((q.subject, q.split) for q in ds.questions)
     width = max(len(s) for s in subj)
     click.echo(f"{'subject':<{width}}  {'category':<15} " + " ".join(f"{s:>6}" for s in spl))
     for s in subj:
-        from .core.subjects import CATEGORY
         click.echo(f"{s:<{width}}  {CATEGORY[s]:<15} " + " ".join(f"{per[(s, sp)]:>6,}" for sp in spl))
     click.echo("")
     cats = Counter((q.category, q.split) for q in ds.questions)
@@ -153,13 +159,14 @@ def languages_cmd(select):
     click.echo(f"{len(rows)} languages; baselines: " + ", ".join(f"{b.name} {b.accuracy}" for b in table.baselines))
 
 
-def _translate(kwargs: dict) -> None:
+def _translate(selection: Selection, places: Places, kwargs: dict) -> None:
     """Run the translate stage and print its table (also when it fails after writing what it could)."""
     from .translate.stage import TranslationFailed, run_translate
 
+    kwargs = dict(kwargs)
     price = kwargs.pop("price_per_million")
     try:
-        rows = run_translate(**kwargs)
+        rows = run_translate(selection, places, **kwargs)
     except TranslationFailed as exc:
         show.translated(exc.rows)
         raise
@@ -203,7 +210,7 @@ def translate(**kwargs):
     Example:
       mmlu-ml translate --translator azure --languages sw,cy --splits dev --dry-run
     """
-    _translate(kwargs)
+    _translate(*chosen(kwargs), kwargs)
 
 
 @main.command(name="import")
@@ -275,7 +282,7 @@ def evaluate(translators, **kwargs):
     if translators and kwargs["eval_translator"] and translators != kwargs["eval_translator"]:
         raise click.UsageError("--translator and --eval-translator name different translations; give one")
     kwargs["eval_translator"] = translators or kwargs["eval_translator"]
-    show.evaluated(run_evaluate(**kwargs))
+    show.evaluated(run_evaluate(*chosen(kwargs), **kwargs))
 
 
 def report_options(f):
@@ -322,20 +329,15 @@ def run(ctx, **kwargs):
 
     names = lambda cmd: {p.name for p in cmd.params}  # noqa: E731
 
+    out = kwargs["out"]
+    selection, places = chosen(kwargs)
     t_kwargs = {k: v for k, v in kwargs.items() if k in names(translate)}
-    scored = [s.strip() for s in kwargs["splits"].split(",") if s.strip()]
-    shots = get_protocol(kwargs["protocol"], kwargs["shots"]).shots
-    limit = kwargs["limit"]
-    # the shots come from the first dev questions: translate just those, then the scored splits
-    if shots and "dev" not in scored:
-        _translate({**t_kwargs, "splits": "dev", "limit": shots})
-    elif "dev" in scored and limit is not None:
-        t_kwargs["limit"] = max(limit, shots)
-    _translate({**t_kwargs, "splits": ",".join(scored)})
+    for part in selection.translations_for(get_protocol(kwargs["protocol"], kwargs["shots"]).shots):
+        _translate(part, places, t_kwargs)
     e_kwargs = {k: v for k, v in kwargs.items() if k in names(evaluate)}
     e_kwargs["eval_translator"] = kwargs["translator"]
-    show.evaluated(run_evaluate(**e_kwargs))
-    show.reported(run_report(**{k: v for k, v in kwargs.items() if k in names(report)}))
+    show.evaluated(run_evaluate(selection, places, **e_kwargs))
+    show.reported(run_report(out=out, **{k: v for k, v in kwargs.items() if k in names(report) and k != "out"}))
 
 
 @main.command()

@@ -163,10 +163,8 @@ def load_hf(name: str, subjects: Sequence[str], splits: Sequence[str]) -> Datase
     return Dataset(f"hf:{name}", questions, digest.hexdigest())
 
 
-def load(source: str | None, subjects: Sequence[str] = SUBJECTS, splits: Sequence[str] = SPLITS,
-         limit: int | None = None) -> Dataset:
-    """Load `source`; `limit` keeps the first N questions of each subject and split (dev is never cut
-    below what few-shot prompts need: the caller asks for it separately)."""
+def load(source: str | None, subjects: Sequence[str] = SUBJECTS, splits: Sequence[str] = SPLITS) -> Dataset:
+    """Load `source`: every question of its subjects and splits (core/options.Selection keeps the first N)."""
     source = source or os.environ.get("MMLU_ML_SOURCE") or DEFAULT_SOURCE
     if source.startswith("hf:"):
         ds = load_hf(source[3:], subjects, splits)
@@ -174,8 +172,6 @@ def load(source: str | None, subjects: Sequence[str] = SUBJECTS, splits: Sequenc
         ds = load_tar(Path(source), subjects, splits)
     else:
         ds = load_folder(Path(source), subjects, splits)
-    if limit is not None:
-        ds.questions = [q for q in ds.questions if q.index < limit]
     return ds
 
 

@@ -16,6 +16,7 @@ from typing import Sequence
 from ..core import artifacts, templates
 from ..core.artifacts import TranslationSet
 from ..core.errors import MmluMlError
+from ..core.options import Places, Selection
 from ..core.languages import Language
 from ..core.paths import component
 from ..core.protocols import Protocol
@@ -35,38 +36,25 @@ class LanguageInput:
     tags: dict[str, dict] = field(default_factory=dict)  # id -> an imported set's per-question metadata
 
 
-@dataclass(frozen=True)
-class Request:
-    """The user's selection, to name the exact translate command in errors."""
-
-    source: str | None
-    subjects: Sequence[str]
-    all_subjects: bool
-    splits: Sequence[str]
-    limit: int | None
-    out: Path
-    out_given: bool
+def translate_command(selection: Selection, places: Places, code: str, translator: str, shots: int) -> str:
+    """The command that makes what this selection needs of a language, its shots included."""
+    needed = selection.with_shots(shots)
+    return artifacts.translate_command(code, translator, needed.splits,
+                                       None if needed.all_subjects else needed.subjects, needed.limit,
+                                       needed.source, places.out if places.out_given else None)
 
 
-def translate_command(req: Request, code: str, translator: str, shots: int) -> str:
-    """The command that makes what this selection needs of a language: the dev shots too, and enough of them."""
-    splits = list(dict.fromkeys((["dev"] if shots else []) + list(req.splits)))
-    return artifacts.translate_command(code, translator, splits, None if req.all_subjects else req.subjects,
-                                       None if req.limit is None else max(req.limit, shots), req.source,
-                                       req.out if req.out_given else None)
-
-
-def _choose_translator(req: Request, code: str, wanted: str | None, shots: int) -> str:
-    root = Path(req.out) / "translations"
-    present = [t.translator for t in artifacts.translation_sets(req.out, code)]
+def _choose_translator(selection: Selection, places: Places, code: str, wanted: str | None, shots: int) -> str:
+    root = places.out / "translations"
+    present = [t.translator for t in artifacts.translation_sets(places.out, code)]
     if wanted:
         if component(wanted, "translator") not in present:
             raise MmluMlError(f"no {wanted} translation of {code} under {root}; make it with: "
-                              + translate_command(req, code, wanted, shots))
+                              + translate_command(selection, places, code, wanted, shots))
         return component(wanted, "translator")
     if not present:
         raise MmluMlError(f"no translation of {code} under {root}; make it with: "
-                          + translate_command(req, code, "local", shots))
+                          + translate_command(selection, places, code, "local", shots))
     if len(present) > 1:
         raise MmluMlError(f"{code} has translations by {', '.join(present)}; pick one with --eval-translator")
     return present[0]
@@ -95,14 +83,14 @@ def _check(needed: Sequence[Question], have: dict[str, Question], where: Path, f
 
 
 def load_language(language: Language, scored: Sequence[Question], dev: Sequence[Question], protocol: Protocol,
-                  req: Request, eval_translator: str | None) -> LanguageInput:
+                  selection: Selection, places: Places, eval_translator: str | None) -> LanguageInput:
     shots_needed = [q for q in dev if q.index < protocol.shots]
     if language.code == "en":
         return LanguageInput(language, list(scored), _by_subject(shots_needed), None)
     code = language.code
-    translator = _choose_translator(req, code, eval_translator, protocol.shots)
-    tset = TranslationSet(req.out, translator, code)
-    fix = translate_command(req, code, translator, protocol.shots)
+    translator = _choose_translator(selection, places, code, eval_translator, protocol.shots)
+    tset = TranslationSet(places.out, translator, code)
+    fix = translate_command(selection, places, code, translator, protocol.shots)
     by_split: dict[str, list[Question]] = defaultdict(list)
     for q in scored:
         by_split[q.split].append(q)

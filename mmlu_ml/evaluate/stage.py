@@ -13,26 +13,22 @@ import hashlib
 import logging
 import sys
 import time
-from datetime import datetime, timezone
-from collections import Counter
-from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import __version__
-from ..core import artifacts, mmlu, openai_client, protocols, registry, settings
-from . import models, scores
+from ..core import artifacts, openai_client, protocols, registry, settings
 from ..core.cache import Cache, key_of
-from .inputs import LanguageInput, Request, load_language
-from .models.base import Model
 from ..core.errors import MmluMlError
 from ..core.languages import load as load_languages
+from ..core.options import Places, Selection
 from ..core.paths import predictions_file
 from ..core.records import LETTERS, Appender, Question, write_jsonl
-from ..core.subjects import SPLITS, SUBJECTS
-from ..core.checks import flagged_questions
+from . import models
+from .inputs import LanguageInput, load_language
+from .models.base import Model
+from .tables import Evaluation, Run, config_key, write_results
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +51,6 @@ def load_model(spec: str, cache_dir: Path, base_url: str | None = None, concurre
                model_args: str | None = None) -> Model:
     cls, name, extra = model_backend(spec, model_args)
     return cls(name, Path(cache_dir), base_url=base_url, concurrency=concurrency, seed=seed, **extra)
-
-
-def config_key(fingerprint: dict, protocol: protocols.Protocol, language: str, translator: dict | str | None) -> str:
-    """Everything that changes a prediction: model, protocol settings, language, translation."""
-    return key_of(fingerprint, protocol.settings(), language, translator or "source")[:16]
 
 
 def prefix_digest(prefix: str) -> str:
@@ -168,158 +159,41 @@ def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp:
     return key, rows, len(todo)
 
 
-def _translator_label(name: str, fp: dict | None) -> str:
-    if name == "source" or not fp:
-        return name
-    bits = [str(fp[k]) for k in ("model", "engine", "served_model") if fp.get(k)][:1]
-    prompt = fp.get("prompt_version", fp.get("prompt"))
-    if prompt is not None and not isinstance(prompt, (dict, list)):
-        bits.append(str(prompt) if str(prompt).startswith("p") else f"p{prompt}")
-    elif fp.get("api_version"):
-        bits.append(str(fp["api_version"]))
-    return f"{name}({','.join(bits)})" if bits else name
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """What a run of the evaluate stage wrote: its scores.csv rows, the translator pairs it compared, and where."""
-
-    rows: list[dict]
-    pairs: list[dict]
-    scores: Path
-    predictions: Path
-
-
-def run_evaluate(source=None, languages="gpt4", subjects="all", splits="test", limit=None, cache_dir="cache",
-                 out="results", model="llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m", protocol="gpt4", shots=None,
-                 eval_translator=None, base_url=None, model_concurrency=4, max_tokens=None, seed=0,
-                 model_args=None) -> Evaluation:
+def run_evaluate(selection: Selection, places: Places, languages: str = "gpt4",
+                 model: str = "llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m", protocol: str = "gpt4",
+                 shots: int | None = None, eval_translator: str | None = None, base_url: str | None = None,
+                 model_concurrency: int = 4, max_tokens: int | None = None, seed: int = 0,
+                 model_args: str | None = None) -> Evaluation:
     """The `evaluate` command. Validates every input before loading the model."""
-    started = time.time()
     model_backend(model, model_args)  # a wrong backend or setting fails before anything is read
-    out, cache_dir = Path(out), Path(cache_dir)
     langs = load_languages().select(languages)
-    subj = mmlu.parse_list(subjects, SUBJECTS, "subject")
-    spl = mmlu.parse_list(splits, SPLITS, "split")
     proto = protocols.get(protocol, shots, max_tokens)
-    ds = mmlu.load(source, subj, list(dict.fromkeys(spl + (["dev"] if proto.shots else []))))
-    scored_all = [q for q in ds.questions if q.split in spl]
-    scored = [q for q in scored_all if limit is None or q.index < limit]
-    dev = [q for q in ds.questions if q.split == "dev"]
-    gold = {q.id: q.answer for q in scored}
-    req = Request(source, subj, subjects in (None, "", "all"), spl, limit, out,
-                  out_given=Path(out) != Path("results"))
+    ds, scored, dev = selection.load(proto.shots)
     names = [t.strip() for t in (eval_translator or "").split(",") if t.strip()] or [None]
-    inputs = [load_language(lang, scored, dev, proto, req, name)
+    inputs = [load_language(lang, scored, dev, proto, selection, places, name)
               for lang in langs for name in (names if lang.code != "en" else [None])]
     tags = {i: t for inp in inputs for i, t in inp.tags.items()}
     for inp in inputs:  # a set's metadata is about the question, so English is grouped by it too
         if inp.language.code == "en":
             inp.tags = {q.id: tags[q.id] for q in inp.questions if q.id in tags}
+    mdl = load_model(model, places.cache_dir, base_url, model_concurrency, seed, model_args)
+    run = Run(selection, places, model, mdl, mdl.fingerprint(), proto, ds,
+              [q for q in ds.questions if q.split in selection.splits])
+    return write_results(run, *_score(run, inputs, {q.id: q.answer for q in scored},
+                                      max(4, 2 * model_concurrency, mdl.prompts_per_call)))
 
-    mdl = load_model(model, cache_dir, base_url, model_concurrency, seed, model_args)
-    fp = mdl.fingerprint()
-    cache = Cache(cache_dir / "responses.sqlite", "responses")
-    chunk = max(4, 2 * model_concurrency, mdl.prompts_per_call)
+
+def _score(run: Run, inputs: list[LanguageInput], gold: dict[str, str], chunk: int) -> tuple[list, dict]:
+    """Each language's predictions, this run's and the earlier ones it keeps; what each configuration took."""
+    cache = Cache(run.places.cache_dir / "responses.sqlite", "responses")
     results, spent = [], {}
     try:
         for inp in inputs:
             began = time.monotonic()
-            key, rows, answered = evaluate_language(mdl, fp, proto, inp, gold, out, cache, chunk)
+            key, rows, answered = evaluate_language(run.model, run.fp, run.proto, inp, gold, run.places.out, cache,
+                                                    chunk)
             results.append((inp, key, rows))
             spent[key] = {"duration_s": round(time.monotonic() - began, 3), "answered": answered}
     finally:
         cache.close()
-    return _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, model, started, spent)
-
-
-def _write_results(mdl, fp, proto, results, ds, scored_all, limit, req, spec, started, spent) -> Evaluation:
-    out = req.out
-    entry = f"{mdl.name}/{proto.name}"
-    earlier = scores.manifest_languages(out / "evaluation.manifest.json", entry)
-    short = fp.get("sha256", key_of(fp))[:8]
-    fingerprint = key_of(fp)[:12]
-    score_rows, by_category, by_tag, paired_rows, check_rows, per_language = [], [], [], [], [], {}
-    source = {q.id: q for q in scored_all}  # the English of each question, for the translation checks
-    sizes = dict(Counter(q.subject for q in scored_all))  # the split's subjects, for the whole split's estimates
-    english = next(((key, rows) for inp, key, rows in results if inp.language.code == "en"), None)
-    if english is None:  # pair with English predictions made by an earlier run of the same configuration
-        key = config_key(fp, proto, "en", None)
-        english = (key, artifacts.latest_rows(predictions_file(out, mdl.name, proto.name, "en"), key))
-    primary: set[str] = set()
-    for inp, key, rows in results:
-        code = inp.language.code
-        if code in primary:  # a second translation of a language: in translators.csv, not in scores.csv
-            per_language[f"{code}@{inp.translator}"] = {"config_key": key, "translator": inp.translator,
-                                                        "translator_fingerprint": inp.translator_fingerprint,
-                                                        "files": inp.files, "questions": len(inp.questions)}
-            continue
-        primary.add(code)
-        s = scores.summarize(inp.questions, rows, sizes)
-        label = _translator_label(inp.translator, inp.translator_fingerprint)
-        signature = artifacts.Signature(proto.name, proto.shots, label, mdl.name, short, s["n"], len(scored_all),
-                                        __version__).format()
-        base = {"model": mdl.name, "protocol": proto.name, "language": code}
-        score_rows.append({**base, **{k: v for k, v in s.items() if k != "categories"}, "shots": proto.shots,
-                           "translator": label, "model_fingerprint": fingerprint, "questions_total": len(scored_all),
-                           "limit": limit, "tool_version": __version__, "signature": signature})
-        by_category += scores.category_rows(base, s["categories"])
-        by_tag += scores.tag_rows(base, inp.questions, rows, inp.tags)
-        if code != "en" and english[1]:
-            paired_rows.append({**base, **scores.paired(inp.questions, rows, english[1], sizes)})
-            flagged = flagged_questions([(source[q.id], q) for q in inp.questions if q.id in source], inp.language)
-            check_rows += [{**base, **r} for r in scores.paired_by_checks(inp.questions, rows, english[1], flagged)]
-        per_language[code] = {"config_key": key, "translator": inp.translator,
-                              "translator_fingerprint": inp.translator_fingerprint, "files": inp.files,
-                              "questions": len(inp.questions), "n": s["n"], "errors": s["errors"],
-                              "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit,
-                              "source_hash": ds.source_hash, "signature": signature,
-                              "effort": scores.add_effort(earlier.get(code), key, spent[key])}
-        if per_language[code]["effort"] is None:
-            del per_language[code]["effort"]
-        here = mdl.machine()
-        if here is not None:  # a local model: the builds and CPUs its answers came from (they differ by CPU)
-            per_language[code]["machines"] = scores.machines(earlier.get(code), here, spent[key]["answered"])
-    scores.upsert_csv(out / "scores.csv", artifacts.SCORE_COLUMNS, score_rows, ("model", "protocol", "language"))
-    scores.upsert_csv(out / "scores_by_category.csv", artifacts.CATEGORY_COLUMNS, by_category,
-                      ("model", "protocol", "language", "category"))
-    if paired_rows:
-        scores.upsert_csv(out / "paired.csv", artifacts.PAIRED_COLUMNS, paired_rows, ("model", "protocol", "language"))
-    if check_rows:
-        scores.upsert_csv(out / "paired_by_checks.csv", artifacts.CHECK_COLUMNS, check_rows,
-                          ("model", "protocol", "language", "questions"))
-    if by_tag:
-        scores.upsert_csv(out / "scores_by_tag.csv", artifacts.TAG_COLUMNS, by_tag,
-                          ("model", "protocol", "language", "tag", "value"))
-    pairs = translator_rows(mdl, fp, proto, results, english, req)
-    if pairs:
-        scores.upsert_csv(out / "translators.csv", artifacts.TRANSLATOR_COLUMNS, pairs,
-                          ("model", "protocol", "language", "translator_a", "translator_b"))
-    scores.update_manifest(out / "evaluation.manifest.json", entry, {
-        "tool_version": __version__, "model": {"spec": spec, "name": mdl.name, "fingerprint": fp},
-        "protocol": proto.settings(), "shots": proto.shots, "source": ds.source, "source_hash": ds.source_hash,
-        "subjects": list(req.subjects), "splits": list(req.splits), "limit": limit, "languages": per_language,
-        "duration_s": round(time.time() - started, 3),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-    return Evaluation(score_rows, pairs, out / "scores.csv", out / "predictions" / mdl.name / proto.name)
-
-
-def translator_rows(mdl, fp: dict, proto, results, english, req) -> list[dict]:
-    """translators.csv: every pair of translations of a language scored under this model and protocol, this run's
-    and earlier runs' alike (each found under its own translations/ folder and configuration key)."""
-    out = []
-    for code in dict.fromkeys(inp.language.code for inp, _, _ in results if inp.language.code != "en"):
-        ids = {q.id for inp, _, _ in results if inp.language.code == code for q in inp.questions}
-        path = predictions_file(req.out, mdl.name, proto.name, code)
-        found = {}
-        for tset in artifacts.translation_sets(req.out, code):
-            key = config_key(fp, proto, code, tset.fingerprint(list(req.splits) + ["dev"], None))
-            rows = {i: r for i, r in artifacts.latest_rows(path, key).items() if i in ids}
-            if rows:
-                found[tset.translator] = rows
-        names = sorted(found)
-        for i, a in enumerate(names):
-            for b in names[i + 1:]:
-                out.append({"model": mdl.name, "protocol": proto.name, "language": code, "translator_a": a,
-                            "translator_b": b, **scores.translator_pair(english[1], found[a], found[b])})
-    return out
+    return results, spent

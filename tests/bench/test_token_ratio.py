@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from support import bench as bench_script
-from mmlu_ml.core.mmlu import load
+from mmlu_ml.core.options import Selection
 from mmlu_ml.core.examples import ENGLISH, TRANSLATED
 
 
@@ -21,7 +21,7 @@ def board(tmp_path, lang, rows):
 
 def test_ratios_of_the_examples_and_of_the_published_questions(tmp_path, mmlu_dir, monkeypatch):
     monkeypatch.setenv("MMLU_ML_SOURCE", str(mmlu_dir))
-    english = [q for q in load(None, subjects=["astronomy"], splits=["test"], limit=2).questions]
+    english = Selection(subjects=("astronomy",), limit=2).load()[1]
     # "de": the English copied (ratio 1); "xx": every string written twice over (ratio 2 in characters)
     board(tmp_path, "de", [{"id": q.id, "question": q.question, "choices": list(q.choices)} for q in english])
     board(tmp_path, "xx", [{"id": q.id, "question": q.question * 2, "choices": [c * 2 for c in q.choices]}

@@ -20,8 +20,8 @@ import pytest
 
 from conftest import tiny_rows, write_csv
 from mmlu_ml.evaluate import models as model_registry
-from mmlu_ml.evaluate.stage import run_evaluate
-from mmlu_ml.translate.stage import run_translate
+from support.stages import run_evaluate
+from support.stages import run_translate
 from support import models
 
 PORT = 39517  # the fake server's port when the data was made

@@ -130,7 +130,7 @@ def test_script_share():
 def test_real_reference_translations_are_rarely_flagged(mmlu_dir):
     """Okapi's French dev translations (ChatGPT, decent): few false alarms on real MMLU text."""
     path = SHARED / "reference" / "okapi" / "fr_dev.jsonl"
-    english = {q.id: q for q in load_source(str(mmlu_dir), _dev_subjects(path), ["dev"], None).questions}
+    english = {q.id: q for q in load_source(str(mmlu_dir), _dev_subjects(path), ["dev"]).questions}
     pairs = []
     for line in path.read_text(encoding="utf-8").split("\n"):
         if line.strip():

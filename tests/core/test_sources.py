@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import tarfile
 
 import pytest
 
 from conftest import assert_one_line_error, cli, write_csv
 from mmlu_ml.core import mmlu
+from mmlu_ml.core.options import Selection
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.core.subjects import CATEGORIES, CATEGORY, SUBJECTS
 
@@ -76,8 +79,20 @@ def test_hf_source_in_cais_layout(tmp_path):
 
 
 def test_limit_keeps_first_rows(mmlu_dir):
-    ds = mmlu.load(str(mmlu_dir), ["astronomy", "virology"], ["test"], limit=3)
-    assert [q.index for q in ds.questions] == [0, 1, 2, 0, 1, 2]
+    """--limit is applied in one place, the Selection every stage takes."""
+    selection = Selection.parse(str(mmlu_dir), "astronomy,virology", "test", limit=3)
+    _, questions, dev = selection.load()
+    assert [q.index for q in questions] == [0, 1, 2, 0, 1, 2] and dev == []
+    _, questions, dev = selection.load(shots=5)  # the shots: every dev question, for the prompt to take its first
+    assert len(questions) == 6 and [q.index for q in dev] == [0, 1, 2, 3, 4] * 2
+
+
+def test_the_shots_rule_translates_the_shots_and_names_them_in_one_command():
+    sel = Selection.parse(None, "astronomy", "test", limit=2)
+    assert sel.translations_for(3) == [replace(sel, splits=("dev",), limit=3), sel]
+    assert sel.with_shots(3) == replace(sel, splits=("dev", "test"), limit=3)
+    scored_dev = Selection.parse(None, "astronomy", "test,dev", limit=2)
+    assert scored_dev.translations_for(3) == [replace(scored_dev, limit=3)] and scored_dev.translations_for(0) == [scored_dev]
 
 
 # ---- bad input: one line naming the problem and the fix, exit code 2 ----

@@ -13,7 +13,7 @@ from conftest import assert_one_line_error, cli
 from mmlu_ml.core import mmlu, protocols
 from mmlu_ml.evaluate import models as backends
 from mmlu_ml.core.errors import MmluMlError
-from mmlu_ml.evaluate.stage import run_evaluate
+from support.stages import run_evaluate
 from mmlu_ml.core.paths import predictions_file, translations_dir
 from mmlu_ml.core.records import Question, read_jsonl, write_json, write_jsonl
 from mmlu_ml.core.artifacts import CATEGORY_COLUMNS, CHECK_COLUMNS, PAIRED_COLUMNS, SCORE_COLUMNS
@@ -153,7 +153,7 @@ def test_the_drop_is_split_between_questions_the_checks_passed_and_flagged(tmp_p
 def test_constant_model_scores_exactly_the_share_of_its_letter(tmp_path, mmlu_dir):
     subjects = "abstract_algebra,marketing,virology"
     rows = run(tmp_path, mmlu_dir, "constant:C", subjects=subjects, limit=20)
-    questions = [q for q in mmlu.load(str(mmlu_dir), subjects.split(","), ["test"], 20).questions]
+    questions = [q for q in mmlu.load(str(mmlu_dir), subjects.split(","), ["test"]).questions if q.index < 20]
     share = sum(q.answer == "C" for q in questions) / len(questions)
     assert rows[0]["n"] == 60 and rows[0]["accuracy"] == pytest.approx(share) and 0 < share < 1
     preds = list(read_jsonl(predictions_file(tmp_path / "out", "constant", "gpt4", "en")))
@@ -363,7 +363,7 @@ def test_unknown_model_backend_is_one_line(tmp_path, tiny_source):
 
 
 def test_translator_label_reads_the_fingerprints_of_the_translators():
-    from mmlu_ml.evaluate.stage import _translator_label
+    from mmlu_ml.evaluate.tables import translator_label as _translator_label
 
     local = {"backend": "local", "model": "qwen2.5-1.5b", "prompt": "p5"}
     assert _translator_label("local", local) == "local(qwen2.5-1.5b,p5)"

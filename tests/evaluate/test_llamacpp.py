@@ -15,7 +15,7 @@ from mmlu_ml.core import protocols as prompts
 from mmlu_ml.evaluate.models.llamacpp import LlamaCppModel, _log_softmax, decode_groups
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.llama.load import load_llama
-from mmlu_ml.evaluate.stage import run_evaluate
+from support.stages import run_evaluate
 from mmlu_ml.core.languages import load
 from mmlu_ml.core.paths import predictions_file
 from mmlu_ml.core.records import read_jsonl
@@ -30,7 +30,7 @@ def gemma(gemma_path):
 
 
 def subject_prompts(mmlu_dir, subject, n, protocol="gpt4"):
-    ds = mmlu.load(str(mmlu_dir), [subject], ["dev", "test"], None)
+    ds = mmlu.load(str(mmlu_dir), [subject], ["dev", "test"])
     proto, en = prompts.get(protocol), load().languages["en"]
     prefix = proto.prefix(subject, en, ds.by_split("dev"), None)
     return prefix, [proto.suffix(q, en) for q in ds.by_split("test")[:n]]

@@ -21,7 +21,8 @@ def mmlu5_blocks(mmlu_dir, per_subject: int) -> list[tuple[str, list[str]]]:
     """(prefix, suffixes) per subject in the mmlu5 layout: the instruction and one answered dev shot, then
     the shortest of the first 30 test questions (the server computes logits for every prompt token: keep
     prompts short on a shared 2-core machine)."""
-    data = mmlu.load(str(mmlu_dir), list(SUBJECTS), ["dev", "test"], 30)
+    data = mmlu.load(str(mmlu_dir), list(SUBJECTS), ["dev", "test"])
+    data.questions = [q for q in data.questions if q.index < 30]
 
     def block(q, answered: bool) -> str:
         options = "".join(f"\n{letter}. {choice}" for letter, choice in zip(LETTERS, q.choices))
@@ -105,7 +106,7 @@ def test_chat_path_reads_real_top_logprobs(llama_server):  # noqa: F811
 def test_evaluate_stage_through_the_server_agrees_with_llamacpp(llama_server, gemma_path, mmlu_dir, tmp_path):  # noqa: F811
     import json
 
-    from mmlu_ml.evaluate.stage import run_evaluate
+    from support.stages import run_evaluate
     from mmlu_ml.core.paths import predictions_file
     from mmlu_ml.core.records import read_jsonl
 

@@ -12,7 +12,7 @@ import pytest
 from mmlu_ml.core import mmlu, stats
 from mmlu_ml.evaluate import models as model_registry
 from mmlu_ml.evaluate.scores import translator_pair
-from mmlu_ml.evaluate.stage import run_evaluate
+from support.stages import run_evaluate
 from mmlu_ml.imports.stage import run_import
 from support import models
 from support.translated_sets import global_folder

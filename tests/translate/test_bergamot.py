@@ -11,7 +11,7 @@ from mmlu_ml.translate.translators.bergamot import BergamotTranslator
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.core.languages import load
 from mmlu_ml.core.records import read_jsonl
-from mmlu_ml.translate.stage import run_translate
+from support.stages import run_translate
 
 L = load().languages
 
@@ -46,7 +46,7 @@ def test_fingerprint_names_engine_and_model(bergamot):
 def test_stage_writes_portuguese(tiny_source, tmp_path):
     run_translate(source=str(tiny_source), languages="pt-BR", subjects="astronomy", splits="dev", limit=2,
                   cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="bergamot", translator_model=None,
-                  concurrency=2, chars_per_hour=10**9, price_per_million=10.0, dry_run=False, strict=False)
+                  concurrency=2, chars_per_hour=10**9, dry_run=False, strict=False)
     folder = tmp_path / "out" / "translations" / "bergamot" / "pt-BR"
     rows = list(read_jsonl(folder / "dev.jsonl"))
     assert [r["id"] for r in rows] == ["astronomy/dev/0", "astronomy/dev/1"]

@@ -17,7 +17,8 @@ from mmlu_ml.core.cache import Cache
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.core.languages import load
 from mmlu_ml.translate.llm.prompt import PROMPT_VERSION
-from mmlu_ml.translate.stage import TranslationFailed, run_translate
+from mmlu_ml.translate.stage import TranslationFailed
+from support.stages import run_translate
 
 L = load().languages
 GEMMA = "gemma-3-270m-q4_k_m"
@@ -126,7 +127,7 @@ def _planets(tmp_path):
     (tmp_path / "cache" / "models" / f"{GEMMA}.gguf").symlink_to(assets.resolve(GEMMA, ROOT / "cache"))
     return dict(source=str(source), languages="zh", subjects="astronomy", splits="dev", limit=None,
                 cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="local", translator_model=GEMMA,
-                concurrency=1, chars_per_hour=10**9, price_per_million=10.0, dry_run=False, strict=False)
+                concurrency=1, chars_per_hour=10**9, dry_run=False, strict=False)
 
 
 def _record_prompts(monkeypatch) -> list[str]:
@@ -274,7 +275,7 @@ def test_repeating_tail_unit():
 def test_stage_on_the_local_translator(tiny_source, tmp_path):
     args = dict(source=str(tiny_source), languages="fr", subjects="astronomy", splits="dev", limit=1,
                 cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="local", translator_model=GEMMA,
-                concurrency=2, chars_per_hour=10**9, price_per_million=10.0, dry_run=False, strict=False)
+                concurrency=2, chars_per_hour=10**9, dry_run=False, strict=False)
     (tmp_path / "cache" / "models").mkdir(parents=True)
     (tmp_path / "cache" / "models" / f"{GEMMA}.gguf").symlink_to(assets.resolve(GEMMA, ROOT / "cache"))
     run_translate(**args)

@@ -15,7 +15,8 @@ from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.core.languages import load
 from mmlu_ml.core.records import read_jsonl
 from mmlu_ml.translate.llm.prompt import PROMPT_VERSION
-from mmlu_ml.translate.stage import TranslationFailed, run_translate
+from mmlu_ml.translate.stage import TranslationFailed
+from support.stages import run_translate
 
 L = load().languages
 KEY = "sk-mmlu-ml-SECRET-4f1d2c"  # recognisable, so a test can search every output for it
@@ -131,7 +132,7 @@ def test_stage_writes_translations_and_a_rerun_sends_nothing(tiny_source, tmp_pa
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         args = dict(source=str(tiny_source), languages="en,fr", subjects="astronomy", splits="dev", limit=3,
                     cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="openai",
-                    translator_model=server.model, concurrency=2, chars_per_hour=10**9, price_per_million=10.0,
+                    translator_model=server.model, concurrency=2, chars_per_hour=10**9,
                     dry_run=False, strict=False)
         run_translate(**args)
         first = len(server.requests)
@@ -157,6 +158,6 @@ def test_stage_reports_a_string_that_failed_and_writes_no_split(tiny_source, tmp
             run_translate(source=str(tiny_source), languages="fr", subjects="astronomy", splits="dev", limit=3,
                           cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="openai",
                           translator_model=server.model, concurrency=1, chars_per_hour=10**9,
-                          price_per_million=10.0, dry_run=False, strict=False)
+                          dry_run=False, strict=False)
     assert not (tmp_path / "out" / "translations" / "openai" / "fr" / "dev.jsonl").exists()
     assert os.environ["OPENAI_API_KEY"] == KEY

@@ -69,7 +69,7 @@ def test_stage_paces_requests_and_keeps_caching(mmlu_dir, tmp_path, monkeypatch)
     """dev of all subjects is 3 requests of up to 50,000 characters; with a 50,000-character budget each
     waits for the window (shortened to 0.3 s here) to clear the one before."""
     from support.fake_azure import FakeAzure
-    from mmlu_ml.translate.stage import run_translate
+    from support.stages import run_translate
 
     monkeypatch.setattr(Pacer, "WINDOW", 0.3)
     granted = []
@@ -90,7 +90,7 @@ def test_stage_paces_requests_and_keeps_caching(mmlu_dir, tmp_path, monkeypatch)
         monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", fake.endpoint)
         rows = run_translate(source=str(mmlu_dir), languages="sw", subjects="all", splits="dev", limit=None,
                              cache_dir=tmp_path / "cache", out=tmp_path / "out", translator="azure",
-                             translator_model=None, concurrency=4, chars_per_hour=50_000, price_per_million=10.0,
+                             translator_model=None, concurrency=4, chars_per_hour=50_000,
                              dry_run=False, strict=False)
         received = [r["received"] for r in fake.request_log]
     checked = json.loads((tmp_path / "out" / "translations" / "azure" / "sw" / "dev.manifest.json").read_text())

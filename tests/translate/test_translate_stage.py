@@ -24,7 +24,8 @@ from mmlu_ml.translate import stage as translate
 from mmlu_ml.translate.translators.azure import AzureTranslator
 from mmlu_ml.translate.translators.identity import IdentityTranslator
 from mmlu_ml.core.cache import key_of, keys_for
-from mmlu_ml.translate.stage import TranslationFailed, run_translate
+from mmlu_ml.translate.stage import TranslationFailed
+from support.stages import run_translate
 
 KEY = "azure-key-7f3b2c91e0d4"
 pytestmark = pytest.mark.fake_azure(key=KEY)
