@@ -112,30 +112,35 @@ def _splits(provenance: dict):
             yield code, name, split
 
 
-def card(configs: list[dict], provenance: dict, sets: list[LanguageSet]) -> str:
-    from ..core import languages as languages_mod
+def _size_category(total: int) -> str:
+    return ("n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else
+            "10K<n<100K" if total < 100_000 else "100K<n<1M")
 
-    table = languages_mod.load().languages
+
+def _card_header(configs: list[dict], provenance: dict, sets: list[LanguageSet], table: dict) -> dict:
+    """The card's YAML header: the hub reads the configs and their files, and its search filters, from here."""
     codes = [s.code for s in sets]
     total = sum(len(split.rows) for s in sets for split in s.splits.values())
-    header = {
+    return {
         "pretty_name": f"MMLU translated by mmlu-ml ({provenance['translator']})",
         "license": "mit",
         "language": list(dict.fromkeys(table[c].iso if c in table else c for c in codes)),
         "multilinguality": "multilingual" if len(codes) > 1 else "monolingual",
         "source_datasets": ["cais/mmlu"],
         "task_categories": ["question-answering"], "task_ids": ["multiple-choice-qa"],
-        "size_categories": ["n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else
-                            "10K<n<100K" if total < 100_000 else "100K<n<1M"],
+        "size_categories": [_size_category(total)],
         "tags": ["mmlu", "machine-translated", "mmlu-ml"],
         "configs": configs,
     }
+
+
+def _card_intro(provenance: dict, codes: list[str], table: dict) -> list[str]:
+    """What the set is, how to load it, its columns, and where it came from (source, translation, export)."""
     names = ", ".join(f"{table[c].name} (`{c}`)" if c in table else f"`{c}`" for c in codes)
     src = provenance["source"]
     read_from = sorted({f"`{s['source']}` (sha256 `{s['source_hash']}`)" for _, _, s in _splits(provenance)})
     made = sorted({(str(s["tool_version"]), str(s["created"])[:10]) for _, _, s in _splits(provenance)})
-    lines = [
-        "---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=1000).rstrip(), "---", "",
+    return [
         f"# MMLU in {names}, machine-translated with mmlu-ml", "",
         f"The {src['dataset']} multiple-choice questions, translated by the `{provenance['translator']}` "
         "translator of mmlu-ml (its fingerprint below) and exported "
@@ -152,13 +157,23 @@ def card(configs: list[dict], provenance: dict, sets: list[LanguageSet]) -> str:
         "- Read from: " + "; ".join(read_from),
         "- Translated: " + "; ".join(f"mmlu-ml {v} on {d}" for v, d in made),
         f"- Exported: {provenance['exported']} by mmlu-ml {provenance['tool_version']}", "",
-        "## Translator", "",
-        "The fingerprint the translate stage recorded (backend, engine or model, prompt version, API version...).", "",
     ]
+
+
+def _translator_section(provenance: dict) -> list[str]:
+    """One column per fingerprint key any split recorded, so splits made differently show side by side."""
+    lines = ["## Translator", "",
+             "The fingerprint the translate stage recorded (backend, engine or model, prompt version, API version...).",
+             ""]
     keys = list(dict.fromkeys(k for _, _, s in _splits(provenance) for k in s["translator"]))
-    lines += _table(["language", "split", *keys, "glossary"],
-                    [[c, n, *[s["translator"].get(k) for k in keys], s["glossary"]] for c, n, s in _splits(provenance)])
-    lines += ["", "## Coverage", ""]
+    return lines + _table(["language", "split", *keys, "glossary"],
+                          [[c, n, *[s["translator"].get(k) for k in keys], s["glossary"]]
+                           for c, n, s in _splits(provenance)])
+
+
+def _coverage_section(provenance: dict) -> list[str]:
+    """What each split holds; a partial set says so, since its scores do not compare with the whole MMLU's."""
+    lines = ["", "## Coverage", ""]
     lines += _table(["language", "split", "questions", "subjects", "limit per subject", "complete"],
                     [[c, n, s["questions"], f"{s['subjects']} of {s['of_subjects']}", s["limit"],
                       "yes" if s["complete"] else "no"] for c, n, s in _splits(provenance)])
@@ -166,26 +181,44 @@ def card(configs: list[dict], provenance: dict, sets: list[LanguageSet]) -> str:
     if partial:
         lines += ["", "**Partial translation.** " + "; ".join(f"{c}: {', '.join(g)}" for c, g in partial.items())
                   + ". Scores on it are not comparable with scores on the whole MMLU."]
-    lines += ["", "## Translation checks", "",
-              "Share of questions (or strings) each check flagged, with its threshold; `FAILED` marks a check over "
-              "its threshold. Checks are skipped for English (copied, not translated).", ""]
-    names_ = list(dict.fromkeys(k for _, _, s in _splits(provenance) for k, v in s["checks"].items()
-                                if isinstance(v, dict) and "share" in v))
-    rows = []
-    for c, n, s in _splits(provenance):
-        checks = s["checks"]
-        if "skipped" in checks:
-            rows.append([c, n, *[f"skipped ({checks['skipped']})"] + ["-"] * (len(names_) - 1), "-"])
-            continue
-        failed = checks.get("failed") or []
-        cells = []
-        for name in names_:
-            v = checks.get(name)
-            cells.append("-" if not isinstance(v, dict) else
-                         f"{v['share']:.1%} ({v.get('count', '?')}), max {_share(v.get('threshold'))}"
-                         + (" FAILED" if name in failed else ""))
-        rows.append([c, n, *cells, ", ".join(failed) or "none"])
-    lines += _table(["language", "split", *names_, "failed"], rows) if names_ else ["No checks were recorded."]
+    return lines
+
+
+def _check_cells(checks: dict, names: list[str]) -> list[str]:
+    """A split's row of the checks table: each check's share, count and threshold, then the failed ones."""
+    if "skipped" in checks:
+        return [*[f"skipped ({checks['skipped']})"] + ["-"] * (len(names) - 1), "-"]
+    failed = checks.get("failed") or []
+    cells = []
+    for name in names:
+        v = checks.get(name)
+        cells.append("-" if not isinstance(v, dict) else
+                     f"{v['share']:.1%} ({v.get('count', '?')}), max {_share(v.get('threshold'))}"
+                     + (" FAILED" if name in failed else ""))
+    return [*cells, ", ".join(failed) or "none"]
+
+
+def _checks_section(provenance: dict) -> list[str]:
+    lines = ["", "## Translation checks", "",
+             "Share of questions (or strings) each check flagged, with its threshold; `FAILED` marks a check over "
+             "its threshold. Checks are skipped for English (copied, not translated).", ""]
+    # a check is a column if any split measured it (its entry holds a share); other keys are bookkeeping
+    names = list(dict.fromkeys(k for _, _, s in _splits(provenance) for k, v in s["checks"].items()
+                               if isinstance(v, dict) and "share" in v))
+    rows = [[c, n, *_check_cells(s["checks"], names)] for c, n, s in _splits(provenance)]
+    return lines + (_table(["language", "split", *names, "failed"], rows) if names else ["No checks were recorded."])
+
+
+def card(configs: list[dict], provenance: dict, sets: list[LanguageSet]) -> str:
+    from ..core import languages as languages_mod
+
+    table = languages_mod.load().languages
+    header = _card_header(configs, provenance, sets, table)
+    lines = ["---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=1000).rstrip(), "---", ""]
+    lines += _card_intro(provenance, [s.code for s in sets], table)
+    lines += _translator_section(provenance)
+    lines += _coverage_section(provenance)
+    lines += _checks_section(provenance)
     lines += ["", "## Citation", "", "```bibtex", CITATION, "```", ""]
     return "\n".join(lines)
 

@@ -50,30 +50,45 @@ def _english_id(row, by_position: list[Question] | None) -> str | None:
     return f"{row['subject']}/{row['split']}/{int(row['index'])}"
 
 
-def align(table: pd.DataFrame, english: dict[str, list[Question]], where: str, by: str) -> Aligned:
-    """`table`: one language and split; `english`: split -> its questions (all subjects, source order).
-    `by` is "id" or "position". Refuses (MmluMlError) what cannot be a translation of these questions."""
+def _check_table(table: pd.DataFrame, where: str) -> None:
+    """Refuse a table that cannot be an MMLU translation before matching anything."""
     if table.empty:
         raise MmluMlError(f"{where} holds no rows; check the file, or the --languages and --splits asked for")
     bad = table[~table["answer"].isin(LETTERS)]
     if len(bad):
         raise MmluMlError(f"{where}: answer {bad['answer'].iloc[0]!r} is not one of A, B, C, D "
                           f"({len(bad)} rows); this is not an MMLU translation in that format")
-    split = str(table["split"].iloc[0])
-    source = english[split]
-    index = {q.id: q for q in source}
+
+
+def _with_ids(table: pd.DataFrame, source: list[Question], by: str, where: str) -> pd.DataFrame:
+    """The table with each row's English id (None where its position is out of range); an id twice is refused,
+    since the rows would then compete for one question."""
     positions = source if by == "position" else None
-    ids = [_english_id(row, positions) for _, row in table.iterrows()]
-    table = table.assign(id=ids)
+    table = table.assign(id=[_english_id(row, positions) for _, row in table.iterrows()])
     dupes = table["id"].dropna()
     dupes = dupes[dupes.duplicated()]
     if len(dupes):
         raise MmluMlError(f"{where}: {len(dupes)} rows repeat an id (first: {dupes.iloc[0]}); "
                           "each question must appear once, so remove the duplicates")
-    extra = [i for i in ids if i is None or i not in index]
-    counts = {"rows": len(table), "english": len(source), "extra": len(extra), "answer_mismatch": 0,
-              "subject_mismatch": 0, "number_mismatch": 0}
-    examples: dict[str, list[str]] = {"answer_mismatch": [], "subject_mismatch": [], "number_mismatch": []}
+    return table
+
+
+@dataclass
+class _Tally:
+    """The disagreements counted while matching, with the first few ids of each for the report."""
+    counts: dict[str, int]
+    examples: dict[str, list[str]] = field(default_factory=lambda: {
+        "answer_mismatch": [], "subject_mismatch": [], "number_mismatch": []})
+
+    def note(self, problem: str, qid: str) -> None:
+        self.counts[problem] += 1
+        if len(self.examples[problem]) < 5:
+            self.examples[problem].append(qid)
+
+
+def _match(table: pd.DataFrame, index: dict[str, Question], tally: _Tally) -> tuple[list[Question], dict]:
+    """Each row that matches an English question, as that question in translation, with the set's own tags.
+    Rows whose subject or answer disagree are left out; rows whose numbers disagree are kept."""
     kept: list[Question] = []
     tags: dict[str, dict] = {}
     for row in table.itertuples(index=False):
@@ -88,37 +103,56 @@ def align(table: pd.DataFrame, english: dict[str, list[Question]], where: str, b
             problem = "answer_mismatch"
         if problem is None and not _numbers_kept(q, row):
             # kept: a translator may write 4 billion as 40亿; counted, since a shifted alignment shows here first
-            counts["number_mismatch"] += 1
-            if len(examples["number_mismatch"]) < 5:
-                examples["number_mismatch"].append(q.id)
+            tally.note("number_mismatch", q.id)
         if problem:
-            counts[problem] += 1
-            if len(examples[problem]) < 5:
-                examples[problem].append(q.id)
+            tally.note(problem, q.id)
             continue
         kept.append(Question(q.subject, q.split, q.index, str(row["question"]),
                              tuple(str(row[letter]) for letter in LETTERS), q.answer, language=""))
         if isinstance(row.get("tags"), dict) and row["tags"]:
             tags[q.id] = row["tags"]
+    return kept, tags
+
+
+def _refuse_misaligned(tally: _Tally, rows: int, source: list[Question], where: str, by: str, split: str) -> None:
+    """Too many disagreements mean the rows do not line up at all: refuse the set whole rather than keep a part."""
+    counts, examples = tally.counts, tally.examples
     for what in ("subject_mismatch", "answer_mismatch"):
-        if counts[what] > MAX_DISAGREE * max(1, len(table)):
+        if counts[what] > MAX_DISAGREE * max(1, rows):
             noun = "subjects" if what == "subject_mismatch" else "answer letters"
             raise MmluMlError(
-                f"{where}: {counts[what]} of {len(table)} rows disagree with the English {noun} by {by} "
+                f"{where}: {counts[what]} of {rows} rows disagree with the English {noun} by {by} "
                 f"(first: {examples[what][0]}); the rows do not line up with MMLU {split}, so nothing was imported")
     numeric = sum(1 for q in source if any(_digits(c) for c in q.choices)) or 1
-    if counts["number_mismatch"] > MAX_NUMBERS * min(numeric, len(table)):
+    if counts["number_mismatch"] > MAX_NUMBERS * min(numeric, rows):
         raise MmluMlError(f"{where}: the options' numbers differ from the English in {counts['number_mismatch']} "
                           f"rows (first: {examples['number_mismatch'][0]}); the rows look shifted against MMLU "
                           f"{split}, so nothing was imported")
-    if len(extra) > MAX_DISAGREE * max(1, len(table)):
-        raise MmluMlError(f"{where}: {len(extra)} of {len(table)} rows match no English {split} question by {by}; "
+    if counts["extra"] > MAX_DISAGREE * max(1, rows):
+        raise MmluMlError(f"{where}: {counts['extra']} of {rows} rows match no English {split} question by {by}; "
                           "is this the right format and split?")
+
+
+def align(table: pd.DataFrame, english: dict[str, list[Question]], where: str, by: str) -> Aligned:
+    """`table`: one language and split; `english`: split -> its questions (all subjects, source order).
+    `by` is "id" or "position". Refuses (MmluMlError) what cannot be a translation of these questions."""
+    _check_table(table, where)
+    split = str(table["split"].iloc[0])
+    source = english[split]
+    index = {q.id: q for q in source}
+    table = _with_ids(table, source, by, where)
+    extra = [i for i in table["id"] if i is None or i not in index]
+    tally = _Tally({"rows": len(table), "english": len(source), "extra": len(extra), "answer_mismatch": 0,
+                    "subject_mismatch": 0, "number_mismatch": 0})
+    kept, tags = _match(table, index, tally)
+    _refuse_misaligned(tally, len(table), source, where, by, split)
+    # in the English split's order, whatever order the set's rows came in
     order = {q.id: i for i, q in enumerate(source)}
     kept.sort(key=lambda q: order[q.id])
+    counts = tally.counts
     counts["matched"] = len(kept)
     counts["missing"] = len(source) - len(kept)
     counts["duplicated"] = 0
     report = {"by": by, "counts": counts, "coverage": round(len(kept) / len(source), 6) if source else 0.0,
-              "examples": {k: v for k, v in examples.items() if v}}
+              "examples": {k: v for k, v in tally.examples.items() if v}}
     return Aligned(kept, report, tags)

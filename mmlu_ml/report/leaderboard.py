@@ -244,6 +244,73 @@ def _signature_lines(board: Board) -> list[str]:
     return [f"Signature, {md_code(m.label, False)}: {md_code(m.signature, False)}  " for m in board.models]
 
 
+def _md_models(board: Board) -> list[str]:
+    """One row per model: its mean over its languages beside its English score (and the paired difference)."""
+    paired = board.has_paired
+    return md_table(
+        ["Model", "Protocol", "Shots", "Languages", "Mean accuracy %", "English %"]
+        + (["Mean diff. vs English (pts)"] if paired else []) + ["n per language"],
+        [[md_code(m.series[0]), md_code(m.series[1]), m.shots, str(m.languages), pct(m.mean),
+          pct(m.english.headline[0]) if m.english else "-"] + ([signed_pct(m.mean_diff)] if paired else [])
+         + [m.n] for m in board.models])
+
+
+def _md_language_cells(board: Board, r: LanguageRow) -> list[str]:
+    """A language's row: its name (marked when not comparable or only piloted), then per series its estimate."""
+    paired = board.has_paired
+    cells = [md(r.name) + ("" if r.comparable or r.pilot is not None else " †") + pilot_mark(r), md_code(r.code),
+             flagged_cell(r)]
+    if board.published:
+        cells.append(f"{r.gpt4:.1f}" if r.gpt4 is not None else "-")
+    for ser in board.series:
+        s = r.scores.get(ser)
+        if s is None:
+            cells += ["-", "-"] + (["-"] if paired else [])
+            continue
+        value, low, high = s.headline
+        eff = f" ({s.n_effective:,.0f})" if s.n_effective is not None else ""
+        cells += [f"{pct(value)} ({pct(low)}-{pct(high)})", f"{s.n:,}{eff}"]
+        if paired:
+            cells.append(diff_cell(r, ser))
+    return cells
+
+
+def _md_languages(board: Board) -> list[str]:
+    """The language x model table, then the notes that explain its marks."""
+    header = ["Language", "Code", "Strings flagged %"] + (["GPT-4 published"] if board.published else [])
+    for ser in board.series:
+        header += [md_code(board.labels[ser]), "n (effective)"] + (["diff. vs en"] if board.has_paired else [])
+    out = md_table(header, [_md_language_cells(board, r) for r in board.languages])
+    if any(not r.comparable and r.pilot is None for r in board.languages):
+        out += ["", f"† {NOT_COMPARABLE_NOTE}"]
+    out += [line for note in pilot_note(board) for line in ("", md(note))]
+    if holm_note(board):
+        out += ["", holm_note(board)]
+    return out
+
+
+def _md_categories(board: Board) -> list[str]:
+    names = category_names(board)
+    return ["", "## Accuracy by category (%, n)", "",
+            "Each category's accuracy as the rows above give it: size-weighted within the category where "
+            "scores_by_category.csv has it.", ""] + md_table(
+        ["Model", "Language", *[md(c) for c in names]],
+        [[md_code(e["label"]), md(e["name"]), *[f"{pct(e[c][0])} ({e[c][1]:,})" if c in e else "-" for c in names]]
+         for e in board.categories])
+
+
+def _md_unweighted(board: Board) -> list[str]:
+    """The plain figures beside the weighted headline, and the answer-letter shares that can explain a shift."""
+    return ["", "## Unweighted figures", "",
+            "Micro: every scored question counts once (Wilson interval). Subject-equal: the mean of the subjects' "
+            "accuracies. Answers A / B / C / D: the share of each letter among the answers given (a model that "
+            "leans on one letter moves with that bias when a language changes it).", ""] + md_table(
+        ["Model", "Language", "n", "Micro %", "Subject-equal %", "Answers A / B / C / D %"],
+        [[md_code(board.labels[ser]), md(r.name), f"{s.n:,}",
+          f"{pct(s.accuracy)} ({pct(s.ci_low)}-{pct(s.ci_high)})", pct(s.macro_accuracy), letters_cell(s)]
+         for ser in board.series for r in board.languages if (s := r.scores.get(ser))])
+
+
 def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> str:
     out = ["# Multilingual MMLU leaderboard", ""]
     if board.note:
@@ -252,61 +319,16 @@ def to_markdown(board: Board, chart_file: str = "accuracy_by_language.svg") -> s
     if board.unscored:
         out += [md(unscored_note(board)), ""]
     out += [f"![Accuracy by language]({chart_file})", "", "## Models", ""]
-    paired = board.has_paired
-    out += md_table(
-        ["Model", "Protocol", "Shots", "Languages", "Mean accuracy %", "English %"]
-        + (["Mean diff. vs English (pts)"] if paired else []) + ["n per language"],
-        [[md_code(m.series[0]), md_code(m.series[1]), m.shots, str(m.languages), pct(m.mean),
-          pct(m.english.headline[0]) if m.english else "-"] + ([signed_pct(m.mean_diff)] if paired else [])
-         + [m.n] for m in board.models])
+    out += _md_models(board)
     out += ["", *_signature_lines(board), "", "## Accuracy by language (%, 95% interval)", "",
             f"Accuracy: the {HEADLINE}. Diff. vs en: the same, paired question by question with English.", ""]
-    header = ["Language", "Code", "Strings flagged %"] + (["GPT-4 published"] if board.published else [])
-    for ser in board.series:
-        header += [md_code(board.labels[ser]), "n (effective)"] + (["diff. vs en"] if paired else [])
-    rows = []
-    for r in board.languages:
-        cells = [md(r.name) + ("" if r.comparable or r.pilot is not None else " †") + pilot_mark(r), md_code(r.code),
-                 flagged_cell(r)]
-        if board.published:
-            cells.append(f"{r.gpt4:.1f}" if r.gpt4 is not None else "-")
-        for ser in board.series:
-            s = r.scores.get(ser)
-            if s is None:
-                cells += ["-", "-"] + (["-"] if paired else [])
-                continue
-            value, low, high = s.headline
-            eff = f" ({s.n_effective:,.0f})" if s.n_effective is not None else ""
-            cells += [f"{pct(value)} ({pct(low)}-{pct(high)})", f"{s.n:,}{eff}"]
-            if paired:
-                cells.append(diff_cell(r, ser))
-        rows.append(cells)
-    out += md_table(header, rows)
-    if any(not r.comparable and r.pilot is None for r in board.languages):
-        out += ["", f"† {NOT_COMPARABLE_NOTE}"]
-    out += [line for note in pilot_note(board) for line in ("", md(note))]
-    if holm_note(board):
-        out += ["", holm_note(board)]
+    out += _md_languages(board)
+    # each table carries the signatures under it, so a table copied alone still says what was measured
     out += ["", *_signature_lines(board)]
     if board.categories:
-        names = category_names(board)
-        out += ["", "## Accuracy by category (%, n)", "",
-                "Each category's accuracy as the rows above give it: size-weighted within the category where "
-                "scores_by_category.csv has it.", ""]
-        out += md_table(["Model", "Language", *[md(c) for c in names]],
-                        [[md_code(e["label"]), md(e["name"]),
-                          *[f"{pct(e[c][0])} ({e[c][1]:,})" if c in e else "-" for c in names]]
-                         for e in board.categories])
+        out += _md_categories(board)
         out += ["", *_signature_lines(board)]
-    out += ["", "## Unweighted figures", "",
-            "Micro: every scored question counts once (Wilson interval). Subject-equal: the mean of the subjects' "
-            "accuracies. Answers A / B / C / D: the share of each letter among the answers given (a model that "
-            "leans on one letter moves with that bias when a language changes it).", ""]
-    out += md_table(["Model", "Language", "n", "Micro %", "Subject-equal %", "Answers A / B / C / D %"],
-                    [[md_code(board.labels[ser]), md(r.name), f"{s.n:,}",
-                      f"{pct(s.accuracy)} ({pct(s.ci_low)}-{pct(s.ci_high)})", pct(s.macro_accuracy),
-                      letters_cell(s)]
-                     for ser in board.series for r in board.languages if (s := r.scores.get(ser))])
+    out += _md_unweighted(board)
     return "\n".join(out) + "\n"
 
 
