@@ -29,6 +29,7 @@ demo: install
 
 test: install
 	$(BIN)/lint-imports --no-logo  # ARCHITECTURE.md's layers, contracts in setup.cfg
+	$(BIN)/mypy mmlu_ml  # type check, [mypy] in setup.cfg
 	$(BIN)/python -m pytest -q -ra --durations=15 tests
 
 published: install

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 
 def key_of(*parts) -> str:
@@ -35,8 +35,9 @@ def keys_for(fingerprint: dict, source: str, target: str, texts, spans_of=None) 
     return keys
 
 
-def lookup(db: "Cache", keys: dict[str, str], texts: list[str]) -> dict[str, object]:
-    """The cached value of each text of `texts` that has one, by text (`keys`: text -> key)."""
+def lookup(db: "Cache", keys: dict[str, str], texts: list[str]) -> dict[str, Any]:
+    """The cached value of each text of `texts` that has one, by text (`keys`: text -> key). Any: a JSON value,
+    what the caller stored under those keys."""
     found = db.get_many(keys[t] for t in texts)
     return {t: found[keys[t]] for t in texts if keys[t] in found}
 

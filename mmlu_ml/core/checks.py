@@ -210,6 +210,7 @@ class _Strings:
 
     def finish(self) -> dict[str, list[str]]:
         if self._detect:
+            assert self.detector is not None  # check() fills _detect only when there is a detector
             found = self.detector.detect_languages_in_parallel_of([t for _, t in self._detect])
             for (key, _), lang in zip(self._detect, found):
                 code = lang.iso_code_639_1.name.lower() if lang is not None else None
@@ -405,8 +406,8 @@ def check_language(pairs: list[tuple[Question, Question]], target: Language) -> 
         if share > threshold:
             failed.append(name)
     # what a reader of a score needs in one figure: the share of strings (and questions) any check flagged
-    keys = {k for found in flags.values() for k in found}
-    out["flagged"] = {"share": round(len(keys) / n_strings, 4) if n_strings else 0.0, "count": len(keys),
-                      "questions": len(_question_ids(keys))}
+    flagged = {k for found in flags.values() for k in found}
+    out["flagged"] = {"share": round(len(flagged) / n_strings, 4) if n_strings else 0.0, "count": len(flagged),
+                      "questions": len(_question_ids(flagged))}
     out["failed"] = failed
     return out

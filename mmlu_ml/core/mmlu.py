@@ -43,7 +43,7 @@ class Dataset:
 
 def parse_csv(text: str, subject: str, split: str, where: str) -> list[Question]:
     """Rows of one original CSV. `where` names the file in error messages."""
-    out = []
+    out: list[Question] = []
     reader = csv.reader(io.StringIO(text))
     for row in reader:
         line = reader.line_num
@@ -56,7 +56,7 @@ def parse_csv(text: str, subject: str, split: str, where: str) -> list[Question]
         if answer not in LETTERS:
             raise MmluMlError(f"{where}:{line}: answer {answer!r} is not one of A, B, C, D; fix the last field")
         out.append(Question(subject=subject, split=split, index=len(out), question=row[0],
-                            choices=tuple(row[1:5]), answer=answer))
+                            choices=(row[1], row[2], row[3], row[4]), answer=answer))
     if not out:
         raise MmluMlError(f"{where}: no questions in this file; restore it or leave the subject out with --subjects")
     return out
@@ -109,7 +109,9 @@ def load_tar(path: Path, subjects: Sequence[str], splits: Sequence[str]) -> Data
             split, subject, fname_split = m.groups()
             _check_names(subject, split, fname_split, f"{path}:{member.name}")
             if _want(subject, split, subjects, splits):
-                found[(split, subject)] = tar.extractfile(member).read()
+                member_file = tar.extractfile(member)
+                assert member_file is not None  # a regular file (isfile above) always has one
+                found[(split, subject)] = member_file.read()
     questions, digest = [], hashlib.sha256()
     for split in splits:
         for subject in subjects:

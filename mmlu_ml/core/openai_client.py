@@ -13,6 +13,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from .endpoints import is_loopback, public_url, warn_plain_http
@@ -104,12 +105,13 @@ def build(where: Endpoint, key: str, *, timeout: float, retries: int, attempts: 
     (capped at RETRY_AFTER_CAP_S) else backoff * 2**retry, jittered down to half."""
     import openai
 
-    cls = _client_class() if backoff is not None else openai.OpenAI
     http = openai.DefaultHttpxClient(event_hooks={"request": [attempts]})  # keeps the SDK's limits and redirects
-    client = cls(api_key=key or PLACEHOLDER_KEY, base_url=where.url, max_retries=max(0, int(retries)),
-                 timeout=timeout, http_client=http)
-    if backoff is not None:
-        client.mmlu_backoff = backoff
+    options: dict[str, Any] = {"api_key": key or PLACEHOLDER_KEY, "base_url": where.url,
+                               "max_retries": max(0, int(retries)), "timeout": timeout, "http_client": http}
+    if backoff is None:
+        return openai.OpenAI(**options)
+    client = _client_class()(**options)
+    client.mmlu_backoff = backoff
     return client
 
 

@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 Z95 = 1.959963984540054
 
 
-def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
+def wilson(correct: float, n: float, z: float = Z95) -> tuple[float, float]:
     """95% Wilson score interval of correct/n; (0, 1) when n is 0 (nothing is known)."""
     if n <= 0:
         return 0.0, 1.0

@@ -173,7 +173,7 @@ def manifest_languages(path: Path, key: str) -> dict:
     return entry.get("languages", {}) if isinstance(entry, dict) else {}
 
 
-def add_effort(earlier: dict | None, config_key: str, now: dict) -> dict:
+def add_effort(earlier: dict | None, config_key: str, now: dict) -> dict | None:
     """A language's scoring effort over every run of its configuration: predictions resume per question, so a
     language scored across sessions adds its runs' seconds and answered questions (a run killed before it wrote
     the manifest is not counted). Another configuration's effort starts again from this run."""

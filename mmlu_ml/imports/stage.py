@@ -62,10 +62,11 @@ def _wanted(fmt: Format, source: str, languages: str | None, table) -> dict[str,
             code = table.select(part)[0].code if part not in ("gpt4", "mmmlu", "global_mmlu", "all") else None
             if code is None:
                 raise MmluMlError(f"--languages takes codes or {fmt.name} locale names here, not {part!r}")
-            loc = next((loc for loc, c in present.items() if c == code), None)
-            if loc is None:
+            found = next((loc for loc, c in present.items() if c == code), None)
+            if found is None:
                 raise MmluMlError(f"{source} has no {fmt.name} translation of {code}; it has: "
                                   + ", ".join(f"{c} ({loc})" if c != loc else c for loc, c in present.items()))
+            loc = found
         code = present[loc]
         if code not in table.languages:
             raise MmluMlError(f"{fmt.name} locale {loc} is {code!r}, which languages.yaml does not know; "

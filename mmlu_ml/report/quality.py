@@ -91,7 +91,7 @@ def to_markdown(results: Results) -> str:
     for name, manifests in by_translator.items():
         manifests.sort(key=lambda m: _order(results, m))
         out += [f"## Translator {md(name)}", ""]
-        header = ["Figure"] + [f"{md(m.get('language'))} {md(m.get('split'))}" for m in manifests]
+        header = ["Figure"] + [f"{md(str(m.get('language')))} {md(str(m.get('split')))}" for m in manifests]
         rows = []
         imported = any("imported" in m for m in manifests)
         # a set imported from elsewhere: how it lined up with the English; one we translated: what it cost

@@ -47,6 +47,7 @@ class Asker:
         out = {t: self.seeded[source.code, target.code, t] for t in texts if (source.code, target.code, t)
                in self.seeded}
         need = [t for t in texts if t not in out]
+        assert self.fingerprint is not None and self.db is not None, "asked only with a cache (settle_lines)"
         keys = cache_mod.keys_for(self.fingerprint, source.code, target.code, need, spans_for(self.tr))
         out.update(cache_mod.lookup(self.db, keys, need))
         todo = [t for t in need if t not in out]

@@ -51,8 +51,8 @@ def variant(kind: str, subject: str) -> str:
 def seeds(written: dict, source: Language, target: Language) -> dict:
     """What an earlier instructions.json tells `ask` without a request: (source, target, text) -> translation."""
     out = {}
-    back = written.get("back") if isinstance(written.get("back"), dict) else {}
-    again = written.get("retranslated") if isinstance(written.get("retranslated"), dict) else {}
+    back = _dict(written.get("back"))
+    again = _dict(written.get("retranslated"))
     for key, record in again.items():
         if isinstance(record, dict) and {"first", "first_back", "again", "again_back"} <= set(record):
             kind, subject = key.split("/", 1)
@@ -62,11 +62,16 @@ def seeds(written: dict, source: Language, target: Language) -> dict:
             if record.get("named") and record.get("named_back"):
                 out[target.code, source.code, record["named"]] = record["named_back"]
     for kind in templates.KINDS:
-        lines = written.get(kind) if isinstance(written.get(kind), dict) else {}
+        lines = _dict(written.get(kind))
         for subject, line in lines.items():
             if f"{kind}/{subject}" in back:
                 out[target.code, source.code, line] = back[f"{kind}/{subject}"]
     return out
+
+
+def _dict(value: object) -> dict:
+    """`value` where it is a dict, else an empty one (a hand-edited or older instructions.json)."""
+    return value if isinstance(value, dict) else {}
 
 
 def settle(lines: dict[str, dict[str, str]], translated: dict[str, dict[str, str]], ask: Ask, english_: Language,
@@ -80,7 +85,7 @@ def settle(lines: dict[str, dict[str, str]], translated: dict[str, dict[str, str
                          for k, s in keys}, target)
     variants = {key: variant(*key.split("/", 1)) for key in first}
     again = ask(list(variants.values()), english_, target)
-    retried = {key: again.get(text) for key, text in variants.items() if again.get(text)}
+    retried = {key: translation for key, text in variants.items() if (translation := again.get(text))}
     again_back = ask(list(retried.values()), target, english_)
     second = check_lines({key: (variants[key], text, again_back.get(text), key.split("/", 1)[1])
                           for key, text in retried.items()}, target)

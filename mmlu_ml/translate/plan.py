@@ -107,7 +107,9 @@ def to_send(plan: Plan, tr, lang: Language, glossary, db, sizes, copied) -> dict
     keys = cache.keys_for(fingerprint, "en", lang.code, todo, spans_for(tr))
     hits = cache.lookup(db, keys, todo) if db else {}
     done = {**{t: t for t in first if copied(t)}, **hits}
-    known, unknown = {}, {}  # options whose question's translation is cached (so their unit is known), the rest
+    # options whose question's translation is cached (so their unit is known), the rest
+    known: dict[str, None] = {}
+    unknown: dict[tuple[str, str, tuple], None] = {}
     for _, q, c in waiting:
         asked = key_of.get((q.id, q.question), q.question)
         h = hints_of(glossary, q, c, lang.code)
@@ -128,11 +130,13 @@ def translated_questions(plan: Plan, split: str, lang: Language, done: dict[str,
     """The split's questions in `lang`; `key_of` maps (question id, text) to the unit a string was sent as
     (mmlu_ml.translate.in_context: glossary hints, an option in context), other strings being looked up as they are."""
     key_of = key_of or {}
-    return [Question(subject=q.subject, split=q.split, index=q.index,
-                     question=done[key_of.get((q.id, q.question), q.question)],
-                     choices=tuple(done[key_of.get((q.id, c), c)] for c in q.choices), answer=q.answer,
-                     language=lang.code)
-            for q in plan.questions[split]]
+    out = []
+    for q in plan.questions[split]:
+        question = done[key_of.get((q.id, q.question), q.question)]
+        a, b, c, d = (done[key_of.get((q.id, choice), choice)] for choice in q.choices)
+        out.append(Question(subject=q.subject, split=q.split, index=q.index, question=question,
+                            choices=(a, b, c, d), answer=q.answer, language=lang.code))
+    return out
 
 
 def write_split(out: Path, translator: str, lang: Language, split: str, rows: list[Question], manifest: dict) -> Path:

@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 import pandas as pd
 
@@ -80,7 +81,8 @@ class Score:
     def headline(self) -> tuple[float, float, float]:
         """(accuracy, low, high) to stand beside published full-test figures: the size-weighted estimate of the
         whole split where scores.csv has it (a file from before it did: the sample's)."""
-        if self.weighted_accuracy is not None:
+        if (self.weighted_accuracy is not None and self.weighted_ci_low is not None
+                and self.weighted_ci_high is not None):
             return self.weighted_accuracy, self.weighted_ci_low, self.weighted_ci_high
         return self.accuracy, self.ci_low, self.ci_high
 
@@ -137,6 +139,12 @@ def _number(row: dict, col: str, kind, where: str, path: Path, optional: bool = 
     return value
 
 
+@overload
+def _share(row: dict, col: str, where: str, path: Path, optional: Literal[False] = False) -> float: ...
+@overload
+def _share(row: dict, col: str, where: str, path: Path, optional: bool) -> float | None: ...
+
+
 def _share(row: dict, col: str, where: str, path: Path, optional: bool = False) -> float | None:
     value = _number(row, col, float, where, path, optional)
     if value is not None and not -EPS <= value <= 1 + EPS:
@@ -177,8 +185,9 @@ def read_scores(path: Path, unscored: list[dict] | None = None) -> list[Score]:
             accuracy=_share(row, "accuracy", where, path), ci_low=_share(row, "ci_low", where, path),
             ci_high=_share(row, "ci_high", where, path), signature=row["signature"].strip(),
             macro_accuracy=_share(row, "macro_accuracy", where, path, optional=True),
-            **{c: _share(row, c, where, path, optional=True)
-               for c in ("weighted_accuracy", "weighted_ci_low", "weighted_ci_high")},
+            weighted_accuracy=_share(row, "weighted_accuracy", where, path, optional=True),
+            weighted_ci_low=_share(row, "weighted_ci_low", where, path, optional=True),
+            weighted_ci_high=_share(row, "weighted_ci_high", where, path, optional=True),
             n_effective=_number(row, "n_effective", float, where, path, optional=True),
             letter_shares=(row.get("letter_shares") or "").strip(),
             translator=(row.get("translator") or "").strip(),
@@ -269,7 +278,8 @@ def read_sensitivity(out: Path) -> tuple[list[dict], list[dict]]:
 
 def read_checks(out: Path) -> dict[tuple[str, str, str], dict[str, dict]]:
     """paired_by_checks.csv: (model, protocol, language) -> {"clean" | "flagged": its paired row}, in file order."""
-    path, found = Path(out) / "paired_by_checks.csv", {}
+    path = Path(out) / "paired_by_checks.csv"
+    found: dict[tuple[str, str, str], dict[str, dict]] = {}
     if path.is_file():
         for line, row in _read_csv(path, ("model", "protocol", "language", "questions", "n_paired", "diff")):
             where = f"{path}:{line}"

@@ -68,7 +68,8 @@ class HFModel(Model):
             first = (str(exc).strip().splitlines() or ["not found"])[0][:160]
             raise MmluMlError(f"hf: cannot load {spec!r} ({first}); pass a hub id or a folder with config.json, "
                               "tokenizer and weights") from None
-        self.model.to(self.device).eval()
+        # transformers' decorator on .to() hides its self: mypy reads the device as the model
+        self.model.to(self.device).eval()  # type: ignore[arg-type]
         # transformers 5.24 renamed forward's `past_key_values` to `cache` (the old name goes in 5.40)
         self._cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
         if local.is_dir():
@@ -111,7 +112,8 @@ class HFModel(Model):
                                                    pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
                 new = produced[0, ids.shape[1]:].tolist()
                 self.evaluated_tokens += ids.shape[1] + len(new)
-                out.append(self.tokenizer.decode(new, skip_special_tokens=True))
+                # one sequence of ids decodes to one str; transformers annotates decode's batch result too
+                out.append(self.tokenizer.decode(new, skip_special_tokens=True))  # type: ignore[arg-type]
             except Exception as exc:
                 out.append(exc)
         return out

@@ -154,6 +154,7 @@ class OpenAIModel(Model):
 
     def fingerprint(self) -> dict:
         self._resolve()
+        assert self._api is not None  # _resolve() probed it where --api did not name it
         scoring = {"completions": f"next-token (top-{self.top_k} of one generated completion token)",
                    "chat-logprobs": f"next-token (top-{self.top_k} of the first chat reply token, all spacings)",
                    "chat-generate": "parsed letter of a short greedy chat reply"}[self._api]

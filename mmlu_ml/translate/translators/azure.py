@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from azure.ai.translation.text import TextTranslationClient
@@ -34,7 +35,7 @@ from ..pacing import pack
 
 API_VERSION = "2026-06-06"  # what the pinned SDK major version speaks; part of the fingerprint
 DEFAULT_ENDPOINT = "https://api.cognitive.microsofttranslator.com"
-RETRY = {  # azure-core RetryPolicy settings: at most 8 attempts, 0.5 s doubling to 30 s when no Retry-After
+RETRY: dict[str, Any] = {  # azure-core RetryPolicy settings: at most 8 attempts, 0.5 s doubling to 30 s when no Retry-After
     "retry_total": 7, "retry_status": 7, "retry_connect": 3, "retry_read": 3,
     "retry_backoff_factor": 0.5, "retry_backoff_max": 30,
 }

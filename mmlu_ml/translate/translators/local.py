@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -76,12 +77,16 @@ class LocalTranslator(Translator):
         known = assets.ASSETS.get(self.model_name)
         # A known name has a known sha256 (checked when its parts are joined): nothing to fetch until the model
         # is needed, so a dry run costs nothing. A path given by the user must exist and is hashed once here.
-        self.path = None if known else assets.resolve(self.model_name, cache_dir)
-        self.sha256 = known.sha256 if known else assets.sha256_of(self.path)
+        self.path: Path | None = None
+        if known:
+            self.sha256 = known.sha256
+        else:
+            self.path = assets.resolve(self.model_name, cache_dir)
+            self.sha256 = assets.sha256_of(self.path)
         self.chat_template = chat_template
         self.threads = threads
         self.streams = streams_from_env()
-        self._llm = None
+        self._llm: Any = None  # a llama_cpp.Llama, loaded on first use
         self._lock = threading.Lock()
 
     def fingerprint(self) -> dict:

@@ -105,7 +105,7 @@ class OpenAITranslator(Translator):
         import openai
         for attempt in range(REPLY_ATTEMPTS):
             try:
-                return parse_batch(self._ask(texts, source, target, tally), len(texts))
+                return list(parse_batch(self._ask(texts, source, target, tally), len(texts)))
             except ReplyError:
                 if attempt + 1 < REPLY_ATTEMPTS:
                     time.sleep(self.backoff_s * 2 ** attempt * (0.5 + random.random()))
