@@ -25,7 +25,7 @@ class Group(click.Group):
             click.echo(f"mmlu-ml: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
 
-    def main(self, args=None, prog_name=None, **kwargs):
+    def main(self, args=None, prog_name=None, **kwargs):  # type: ignore[override]  # always returns: exit codes are ours
         """Option errors too become one line (click's own form is usage + hint + error)."""
         try:
             return super().main(args, prog_name, standalone_mode=False, **kwargs) or 0
@@ -35,7 +35,8 @@ class Group(click.Group):
             click.echo("mmlu-ml: aborted", err=True)
             sys.exit(130)
         except click.ClickException as exc:
-            command = exc.ctx.command_path if getattr(exc, "ctx", None) else "mmlu-ml"
+            ctx = getattr(exc, "ctx", None)  # a usage error knows its command; other click errors do not
+            command = ctx.command_path if ctx else "mmlu-ml"
             message = " ".join(exc.format_message().split()).rstrip(".")
             click.echo(f"mmlu-ml: error: {message}; see `{command} --help`", err=True)
             sys.exit(exc.exit_code)

@@ -100,7 +100,8 @@ def load_language(language: Language, scored: Sequence[Question], dev: Sequence[
     # and its shots are the first dev questions it has of each subject (the import states its coverage)
     imported = tset.imported(by_split, fix)
     translated: dict[str, Question] = {}
-    files, tags = [], {}
+    files: list[str] = []
+    tags: dict[str, dict] = {}
     for split in by_split:
         path = tset.split_file(split)
         have = _read_split(tset, split, fix, tags)

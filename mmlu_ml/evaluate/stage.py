@@ -15,6 +15,7 @@ import sys
 import time
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -65,7 +66,7 @@ def _scrub(text: str) -> str:
 
 
 def _row(q: Question, gold: str, result, protocol: protocols.Protocol, inp: LanguageInput, key: str) -> dict:
-    row = {"id": q.id, "subject": q.subject, "category": q.category, "gold": gold, "predicted": None}
+    row: dict[str, Any] = {"id": q.id, "subject": q.subject, "category": q.category, "gold": gold, "predicted": None}
     if isinstance(result, BaseException):
         row.update({"correct": False, "unparsed": False, "error": _scrub(f"{type(result).__name__}: {result}")})
     elif protocol.scoring == "logprob":
@@ -78,9 +79,9 @@ def _row(q: Question, gold: str, result, protocol: protocols.Protocol, inp: Lang
             row.update({"predicted": predicted, "logprobs": logprobs, "correct": predicted == gold,
                         "unparsed": False, "error": None})
     else:
-        predicted = protocols.parse_answer(result, inp.language)
-        row.update({"predicted": predicted, "raw": result, "correct": predicted == gold,
-                    "unparsed": predicted is None, "error": None})
+        parsed = protocols.parse_answer(result, inp.language)
+        row.update({"predicted": parsed, "raw": result, "correct": parsed == gold,
+                    "unparsed": parsed is None, "error": None})
     if inp.language.code != "en":
         row["translator"] = inp.translator
     if q.id in inp.tags:
@@ -97,7 +98,7 @@ def _ask(model: Model, fp: dict, protocol: protocols.Protocol, prefix: str, suff
         keys = [key_of("generate", fp, prefix + s, protocol.max_tokens) for s in suffixes]
     hits = cache.get_many(keys)
     todo = [i for i, k in enumerate(keys) if k not in hits]
-    fresh = []
+    fresh: list[Any] = []
     if todo:
         if protocol.scoring == "logprob":
             fresh = model.letter_logprobs(prefix, [suffixes[i] for i in todo], list(protocol.letters))
@@ -142,8 +143,8 @@ def evaluate_language(model: Model, fp: dict, protocol: protocols.Protocol, inp:
     right, seen = sum(bool(r["correct"]) for r in done), len(done)
     with Appender(path) as app, tqdm(total=len(inp.questions), initial=len(done), desc=f"{model.name} {code}",
                                      unit="q", file=sys.stderr, dynamic_ncols=True) as bar:
-        for subject, group in groupby(todo, key=lambda q: q.subject):
-            group = list(group)
+        for subject, same in groupby(todo, key=lambda q: q.subject):
+            group = list(same)
             prefix = prefixes[subject]
             for start in range(0, len(group), chunk):
                 part = group[start:start + chunk]
@@ -169,7 +170,7 @@ def run_evaluate(selection: Selection, places: Places, languages: str = "gpt4",
     langs = load_languages().select(languages)
     proto = protocols.get(protocol, shots, max_tokens)
     ds, scored, dev = selection.load(proto.shots)
-    names = [t.strip() for t in (eval_translator or "").split(",") if t.strip()] or [None]
+    names: list[str | None] = [t.strip() for t in (eval_translator or "").split(",") if t.strip()] or [None]
     inputs = [load_language(lang, scored, dev, proto, selection, places, name)
               for lang in langs for name in (names if lang.code != "en" else [None])]
     tags = {i: t for inp in inputs for i, t in inp.tags.items()}

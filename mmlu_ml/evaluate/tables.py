@@ -137,7 +137,7 @@ def _language(run: Run, tables: _Tables, inp: LanguageInput, key: str, rows: dic
 
 def _effort(run: Run, earlier: dict | None, key: str, spent: dict) -> dict:
     """What scoring the language took over its runs, and (a local model) the machines its answers came from."""
-    out = {}
+    out: dict[str, object] = {}
     effort = scores.add_effort(earlier, key, spent)
     if effort is not None:
         out["effort"] = effort

@@ -108,7 +108,7 @@ def _match(table: pd.DataFrame, index: dict[str, Question], tally: _Tally) -> tu
             tally.note(problem, q.id)
             continue
         kept.append(Question(q.subject, q.split, q.index, str(row["question"]),
-                             tuple(str(row[letter]) for letter in LETTERS), q.answer, language=""))
+                             (str(row["A"]), str(row["B"]), str(row["C"]), str(row["D"])), q.answer, language=""))
         if isinstance(row.get("tags"), dict) and row["tags"]:
             tags[q.id] = row["tags"]
     return kept, tags

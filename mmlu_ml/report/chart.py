@@ -110,7 +110,7 @@ def _plan(results: Results, published: bool) -> _Plan:
     flags = language_flags(results)
     return _Plan(
         results=results, series=drawn_series(results), piloted=piloted, order=order,
-        pub={c: results.gpt4(c) for c in order if published and results.gpt4(c) is not None},
+        pub={c: g for c in order if published and (g := results.gpt4(c)) is not None},
         baselines=[b for b in results.baselines if not b.name.startswith("GPT-4")],  # GPT-4 is the green series
         flags=flags, faded={c for c, share in flags.items() if share > NOT_COMPARABLE})
 
@@ -142,7 +142,8 @@ def _rows(plan: _Plan) -> _Rows:
     by_key = {(s.series, s.language): s for s in plan.results.scores}
     colors = plan.colors
     for b in plan.baselines:
-        rows.ticks.append(y), rows.labels.append(b.name)
+        rows.ticks.append(y)
+        rows.labels.append(b.name)
         rows.bars.append((y, b.accuracy, BASELINE_COLOR, None, "baseline"))
         y += 1
     rows.separator = y - 0.05 if plan.baselines else None
@@ -160,7 +161,8 @@ def _rows(plan: _Plan) -> _Rows:
             if code in plan.pub:
                 rows.bars.append((y, plan.pub[code], GPT4_COLOR, None, "published"))
             y += 1
-        rows.ticks.append(start + (plan.k - 1) / 2), rows.labels.append(_language_label(plan, code))
+        rows.ticks.append(start + (plan.k - 1) / 2)
+        rows.labels.append(_language_label(plan, code))
         y += gap
     rows.span = y - gap
     return rows

@@ -109,7 +109,7 @@ def build(results: Results, published: bool = True) -> Board:
             n=f"{ns[0]:,}" if len(ns) == 1 else f"{ns[0]:,}-{ns[-1]:,}", sample=sample_note(mine),
             signature=merge_signatures(mine), fingerprint=", ".join(prints)))
     models.sort(key=lambda m: -m.mean)
-    cats: dict[tuple[str, str], dict] = {}
+    cats: dict[tuple[tuple[str, str], str], dict] = {}
     for c in results.categories:
         ser = (c["model"], c["protocol"])
         if ser not in labels:

@@ -68,52 +68,10 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
     when chromium is installed, False skips it."""
     out = Path(out)
     results = report_data.load(out)
-    from . import chart, sensitivity  # matplotlib is slow to import; only the report needs it
-
     board = leaderboard.build(results, published)
-    fig = chart.draw(results, published)
-    rendered = {
-        "accuracy_by_language.png": chart.render(fig, "png"),
-        "accuracy_by_language.svg": chart.render(fig, "svg"),
-    }
-    pairs, tags = read_sensitivity(out)
-    checks = read_checks(out)
-    if pairs:
-        pair_fig = sensitivity.draw(pairs)
-        rendered.update({"translators.png": chart.render(pair_fig, "png"),
-                         "translators.svg": chart.render(pair_fig, "svg")})
-    markdown = (leaderboard.to_markdown(board).rstrip("\n").split("\n")
-                + sensitivity.markdown(pairs, tags, checks=checks))
-    texts = {
-        "leaderboard.md": "\n".join(markdown) + "\n",
-        "leaderboard.csv": leaderboard.to_csv(board),
-        "leaderboard.html": report_html.to_html(
-            board, rendered["accuracy_by_language.svg"], str(out),
-            sensitivity.html(pairs, tags, rendered.get("translators.svg"), checks)),
-        "translation_quality.md": report_quality.to_markdown(results),
-    }
     folder = out / "report"
-    for name, data in rendered.items():
-        write_bytes(folder / name, data)
-    for name, text in texts.items():
-        write_atomic(folder / name, text)
-    paths = {name: folder / name for name in [*rendered, *texts]}
-
-    from .browser import BrowserError, find_chromium
-    console: list[str] = []
-    if screenshot or (screenshot is None and find_chromium()):
-        if not find_chromium():
-            raise MmluMlError("--screenshot needs chromium; install it (Debian: apt-get install chromium) "
-                              "or set MMLU_ML_CHROMIUM, or pass --no-screenshot")
-        try:
-            console = screenshot_page(paths["leaderboard.html"], folder / "leaderboard.png")
-            paths["leaderboard.png"] = folder / "leaderboard.png"
-        except (BrowserError, OSError) as exc:
-            if screenshot:  # asked for explicitly: a failure is an error; otherwise the report stands without it
-                raise MmluMlError(f"chromium could not screenshot leaderboard.html ({exc}); "
-                                  "pass --no-screenshot to skip it") from None
-            log.warning("no leaderboard.png, chromium failed: %s", exc)
-
+    paths = _write_files(folder, _render(out, results, board, published))
+    console = _screenshot(folder, paths, screenshot)
     manifest = {
         "tool_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -129,8 +87,64 @@ def run_report(out: str | os.PathLike = "results", published: bool = True, scree
     # drawn again from the same inputs: the earlier manifest, and its date, stand
     if not same_but(read_json_dict(folder / "report.manifest.json"), manifest):
         write_json(folder / "report.manifest.json", manifest)
-
     for path in [*paths.values(), folder / "report.manifest.json"]:
         os.chmod(path, 0o644)  # temp files are created 0600; a report is meant to be read and served
-
     return Report(paths, board, console)
+
+
+def _render(out: Path, results, board, published: bool) -> dict[str, bytes | str]:
+    """Every file of the report, by name: the charts' bytes, the pages' text."""
+    from . import chart, sensitivity  # matplotlib is slow to import; only the report needs it
+
+    fig = chart.draw(results, published)
+    rendered: dict[str, bytes] = {
+        "accuracy_by_language.png": chart.render(fig, "png"),
+        "accuracy_by_language.svg": chart.render(fig, "svg"),
+    }
+    pairs, tags = read_sensitivity(out)
+    checks = read_checks(out)
+    if pairs:
+        pair_fig = sensitivity.draw(pairs)
+        rendered.update({"translators.png": chart.render(pair_fig, "png"),
+                         "translators.svg": chart.render(pair_fig, "svg")})
+    markdown = (leaderboard.to_markdown(board).rstrip("\n").split("\n")
+                + sensitivity.markdown(pairs, tags, checks=checks))
+    texts: dict[str, str] = {
+        "leaderboard.md": "\n".join(markdown) + "\n",
+        "leaderboard.csv": leaderboard.to_csv(board),
+        "leaderboard.html": report_html.to_html(
+            board, rendered["accuracy_by_language.svg"], str(out),
+            sensitivity.html(pairs, tags, rendered.get("translators.svg"), checks)),
+        "translation_quality.md": report_quality.to_markdown(results),
+    }
+    return {**rendered, **texts}
+
+
+def _write_files(folder: Path, files: dict[str, bytes | str]) -> dict[str, Path]:
+    for name, data in files.items():
+        if isinstance(data, bytes):
+            write_bytes(folder / name, data)
+        else:
+            write_atomic(folder / name, data)
+    return {name: folder / name for name in files}
+
+
+def _screenshot(folder: Path, paths: dict[str, Path], screenshot: bool | None) -> list[str]:
+    """leaderboard.png as chromium renders the page (added to `paths`); what its console logged as errors."""
+    from .browser import BrowserError, find_chromium
+
+    if not (screenshot or (screenshot is None and find_chromium())):
+        return []
+    if not find_chromium():
+        raise MmluMlError("--screenshot needs chromium; install it (Debian: apt-get install chromium) "
+                          "or set MMLU_ML_CHROMIUM, or pass --no-screenshot")
+    try:
+        console = screenshot_page(paths["leaderboard.html"], folder / "leaderboard.png")
+    except (BrowserError, OSError) as exc:
+        if screenshot:  # asked for explicitly: a failure is an error; otherwise the report stands without it
+            raise MmluMlError(f"chromium could not screenshot leaderboard.html ({exc}); "
+                              "pass --no-screenshot to skip it") from None
+        log.warning("no leaderboard.png, chromium failed: %s", exc)
+        return []
+    paths["leaderboard.png"] = folder / "leaderboard.png"
+    return console

@@ -130,7 +130,8 @@ class Bar:
     (a refused key) stays the one line the CLI prints."""
 
     def __init__(self, total: int, desc: str):
-        self.total, self.desc, self.bar, self.chars, self.skipped, self.shown = total, desc, None, 0, 0, 0
+        self.total, self.desc, self.chars, self.skipped, self.shown = total, desc, 0, 0, 0
+        self.bar: tqdm | None = None
 
     def grow(self, strings: int) -> None:
         """More strings to come (options in context, known once their questions are back)."""

@@ -9,6 +9,7 @@ concurrency=..., seed=...)` and, as keyword parameters with defaults, the settin
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Sequence
 
 
@@ -16,6 +17,11 @@ class Model(ABC):
     name: str
     # how many prompts it wants per call to be fast (a backend that runs several side by side); 0: no preference
     prompts_per_call: int = 0
+
+    def __init__(self, spec: str, cache_dir: Path | None, base_url: str | None = None, concurrency: int = 1,
+                 seed: int | None = 0) -> None:
+        """What the stage gives every backend (evaluate.stage.COMMON_MODEL_ARGS); a backend's own settings
+        follow as keyword parameters with defaults."""
 
     @abstractmethod
     def fingerprint(self) -> dict:

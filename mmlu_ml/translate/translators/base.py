@@ -9,6 +9,7 @@ settings a user may give through `--translator-args key=value,...` (core/setting
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import ClassVar
 
 from ...core.languages import Language
@@ -21,6 +22,10 @@ class Translator(ABC):
     protects: ClassVar[bool] = False      # keeps protect's spans: each text's spans go into its cache key
     bills_characters: ClassVar[bool] = False  # priced by the character: the dry run prices it
     glossary: ClassVar[bool] = False      # takes glossary hints (for the languages `takes_hints` names)
+
+    def __init__(self, model: str | None, cache_dir: Path | None, concurrency: int = 1) -> None:
+        """What the stage gives every translator (translate.stage.COMMON_TRANSLATOR_ARGS); a translator's own
+        settings follow as keyword parameters with defaults."""
 
     @abstractmethod
     def fingerprint(self) -> dict:
