@@ -36,6 +36,8 @@ MATE = "Alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi
 
 
 def load(model: str, cache_dir: Path):
+    from mmlu_ml.llama.load import runtime
+    runtime()  # the OpenMP wait policy first, as the tool loads llama.cpp
     import llama_cpp.llama as llama_module
     low = llama_module.llama_cpp
     original = low.llama_context_default_params

@@ -47,7 +47,8 @@ def table(out: Path, count) -> pd.DataFrame:
 
 
 def main(argv: list[str]) -> int:
-    from llama_cpp import Llama
+    from mmlu_ml.llama.load import runtime
+    Llama = runtime().Llama
 
     out = Path(argv[0] if argv else "results/published")
     model = resolve(MODEL, os.environ.get("MMLU_ML_CACHE_DIR", "cache"))

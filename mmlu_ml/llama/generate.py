@@ -61,7 +61,8 @@ class Generator:
     """Runs jobs: coroutines that yield Requests, are sent each request's text, and return a result."""
 
     def __init__(self, llm, streams: int):
-        import llama_cpp
+        from .load import runtime
+        llama_cpp = runtime()
         if not 1 <= streams < MIN_ROWS:
             raise ValueError(f"streams must be from 1 to {MIN_ROWS - 1}")
         self.llm, self.lib, self.streams = llm, llama_cpp, streams

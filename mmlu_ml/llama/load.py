@@ -5,7 +5,8 @@ On our sandboxed Xeons (AMX_INT8 reported) that path segfaults in the first deco
 llama-cpp-python 0.3.36 does not expose `use_extra_bufts`, so the default model parameters it starts from are
 swapped, only while one model loads, for ones with that flag off. MMLU_ML_LLAMA_EXTRA_BUFTS=1 turns it back on.
 
-How llama.cpp's OpenMP threads wait (spin or sleep) is decided when the package loads: mmlu_ml/__init__.py.
+How llama.cpp's OpenMP threads wait (spin or sleep) is decided just before llama_cpp is first imported:
+`runtime()`, which every import of it here goes through.
 """
 
 from __future__ import annotations
@@ -20,8 +21,37 @@ from ..core.errors import MmluMlError
 _LOCK = threading.RLock()  # both swaps below may be held while one model loads
 
 
+def _openmp_waits() -> None:
+    """How llama.cpp's OpenMP threads wait between the steps of a decode, decided before llama_cpp loads
+    (libgomp reads it when the library is loaded).
+
+    Spinning briefly (libgomp's default, 300,000 spins) is 8-12% faster on free cores, where a question's
+    few dozen tokens make each step short; on cores other processes share, spinning made generation 2-3x
+    slower, so threads then sleep (PASSIVE). Decided once from the load average and written to the
+    environment, so child processes (a benchmark's modes, a server) wait the same way. A user's own
+    OMP_WAIT_POLICY or GOMP_SPINCOUNT wins."""
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return
+    try:
+        busy = os.getloadavg()[0] >= 0.5 * (os.cpu_count() or 1)
+    except OSError:
+        busy = True
+    if busy:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    else:
+        os.environ["GOMP_SPINCOUNT"] = "300000"
+
+
+def runtime():
+    """The llama_cpp module, imported once the OpenMP wait policy is in the environment."""
+    _openmp_waits()
+    import llama_cpp
+    return llama_cpp
+
+
 @contextmanager
 def without_extra_buffers():
+    runtime()
     import llama_cpp.llama as llama_module
     low = llama_module.llama_cpp
     original = low.llama_model_default_params
@@ -45,6 +75,7 @@ def _streams(n: int):
     if n <= 1:
         yield
         return
+    runtime()
     import llama_cpp.llama as llama_module
     low = llama_module.llama_cpp
     original = low.llama_context_default_params
@@ -77,6 +108,7 @@ def streams_from_env() -> int:
 def load_llama(path: Path, n_ctx: int, n_threads: int | None = None, streams: int = 1, **kwargs):
     """A `llama_cpp.Llama` for `path`; MmluMlError when llama.cpp cannot load it. With `streams` > 1 the context
     holds that many sequences, each with its own `n_ctx` cells (rounded up to a multiple of 256 by llama.cpp)."""
+    runtime()
     from llama_cpp import Llama
     threads = n_threads or min(os.cpu_count() or 2, 8)
     n_ctx *= max(streams, 1)
@@ -97,6 +129,7 @@ def chat_formatter(llm, template: str | None = None):
     template = template or llm.metadata.get("tokenizer.chat_template")
     if not template:
         return None
+    runtime()
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
     eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
     bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore")
@@ -111,7 +144,7 @@ def machine() -> dict:
     import hashlib
     import platform
 
-    import llama_cpp
+    llama_cpp = runtime()
     lib = Path(llama_cpp.__file__).parent / "lib" / "libggml-cpu.so"
     try:
         built = hashlib.sha256(lib.read_bytes()).hexdigest()[:16]

@@ -29,7 +29,7 @@ from ...core.errors import MmluMlError
 from .base import Model
 from ...llama.generate import MIN_ROWS, Generator, Request, shared_length as _shared_length
 # load_llama: plain CPU buffers, as AMX tiles crash these VMs (see there)
-from ...llama.load import chat_formatter, load_llama, machine, streams_from_env
+from ...llama.load import chat_formatter, load_llama, machine, runtime, streams_from_env
 from ...core.paths import component
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
@@ -73,7 +73,7 @@ class LlamaCppModel(Model):
                  seed: int = 0, n_ctx: int | None = None, n_threads: int | None = None, reuse_prefix: bool = True,
                  chat_template: str | None = None, streams: int | None = None):
         try:
-            import llama_cpp
+            llama_cpp = runtime()
         except ImportError:
             raise MmluMlError("llamacpp: models need llama-cpp-python; pip install 'mmlu-ml[local]'") from None
         if not spec:

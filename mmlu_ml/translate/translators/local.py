@@ -26,7 +26,7 @@ import numpy as np
 
 from ...llama import assets
 from ...llama.generate import Generator, Request
-from ...llama.load import chat_formatter, load_llama, machine, streams_from_env
+from ...llama.load import chat_formatter, load_llama, machine, runtime, streams_from_env
 from ...core import examples as llm_examples, protect
 from ...core.languages import Language
 from .base import Translator
@@ -90,7 +90,7 @@ class LocalTranslator(Translator):
         self._lock = threading.Lock()
 
     def fingerprint(self) -> dict:
-        import llama_cpp
+        llama_cpp = runtime()
         return {"backend": "local", "model": self.model_name, "sha256": self.sha256,
                 "runtime": f"llama-cpp-python {llama_cpp.__version__}", "prompt": PROMPT_VERSION,
                 "decoding": {"temperature": 0, "n_ctx": N_CTX, "loop_guard": LOOP_GUARD,
