@@ -141,6 +141,8 @@ def markdown(summary: dict) -> str:
 
 
 def main(argv=None) -> dict:
+    from mmlu_ml.llama.load import runtime
+    runtime()  # the OpenMP wait policy, decided here as the tool decides it, and inherited by the modes run below
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m", help="GGUF name or path")
     parser.add_argument("--source", default=os.environ.get("MMLU_ML_SOURCE", str(ROOT.parent / "shared" / "mmlu")))

@@ -122,8 +122,7 @@ def data(**kwargs):
 
     selection, _ = chosen(kwargs)
     subj, spl = selection.subjects, selection.splits
-    ds, questions, _ = selection.load()
-    ds.questions = questions
+    ds = selection.dataset()
     per = Counter((q.subject, q.split) for q in ds.questions)
     width = max(len(s) for s in subj)
     click.echo(f"{'subject':<{width}}  {'category':<15} " + " ".join(f"{s:>6}" for s in spl))

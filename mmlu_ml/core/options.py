@@ -46,6 +46,11 @@ class Selection:
         scored = [q for q in ds.questions if q.split in self.splits and self.keeps(q)]
         return ds, scored, [q for q in ds.questions if q.split == "dev"]
 
+    def dataset(self) -> Dataset:
+        """The source read, holding just the selected questions."""
+        ds, questions, _ = self.load()
+        return Dataset(ds.source, questions, ds.source_hash)
+
     # The shots rule: a few-shot prompt takes the first `shots` dev questions of its subject, so a translation
     # scored with it must hold them too.
 

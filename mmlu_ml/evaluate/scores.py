@@ -167,9 +167,9 @@ def category_rows(base: dict, categories: dict[str, tuple]) -> list[dict]:
     return out
 
 
-def manifest_languages(path: Path, key: str) -> dict:
-    """The per-language records of one (model, protocol) entry of evaluation.manifest.json, or {}."""
-    entry = read_evaluation_manifest(path.parent, lenient=True).get(key)
+def manifest_languages(out: Path, key: str) -> dict:
+    """The per-language records of one (model, protocol) entry of <out>/evaluation.manifest.json, or {}."""
+    entry = read_evaluation_manifest(out, lenient=True).get(key)
     return entry.get("languages", {}) if isinstance(entry, dict) else {}
 
 
@@ -195,13 +195,13 @@ def machines(earlier: dict | None, here: dict, answered: int) -> list[dict]:
     return out or [{"unrecorded": True}]
 
 
-def update_manifest(path: Path, key: str, entry: dict) -> None:
+def update_manifest(out: Path, key: str, entry: dict) -> None:
     """One entry per (model, protocol) in <out>/evaluation.manifest.json; other entries kept, and the languages of
     an earlier run of the same entry kept beside this run's (each language records its own selection)."""
-    data = read_evaluation_manifest(path.parent, lenient=True)
+    data = read_evaluation_manifest(out, lenient=True)
     earlier = data[key].get("languages", {}) if isinstance(data.get(key), dict) else {}
     entry = {**entry, "languages": {**earlier, **entry.get("languages", {})}}
     if isinstance(data.get(key), dict) and same_but(data[key], entry):
         return  # the same scores as the last run's: its date and time stand
     data[key] = entry
-    write_json(path, data)
+    write_json(Path(out) / "evaluation.manifest.json", data)

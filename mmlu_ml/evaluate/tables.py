@@ -74,7 +74,7 @@ def write_results(run: Run, results: list[tuple[LanguageInput, str, dict]], spen
     """Score every language of `results` ((input, config key, id -> prediction row)), write the tables and the
     manifest entry; `spent`: config key -> this run's seconds and questions answered."""
     out = run.places.out
-    earlier = scores.manifest_languages(out / "evaluation.manifest.json", run.entry)
+    earlier = scores.manifest_languages(out, run.entry)
     english = _english(run, results)
     tables = _Tables()
     primary: set[str] = set()
@@ -90,7 +90,7 @@ def write_results(run: Run, results: list[tuple[LanguageInput, str, dict]], spen
         tables.languages[code] |= _effort(run, earlier.get(code), key, spent[key])
     pairs = translator_rows(run, results, english)
     _write_tables(out, tables, pairs)
-    scores.update_manifest(out / "evaluation.manifest.json", run.entry, {
+    scores.update_manifest(out, run.entry, {
         "tool_version": __version__, "model": {"spec": run.spec, "name": run.model.name, "fingerprint": run.fp},
         "protocol": run.proto.settings(), "shots": run.proto.shots, "source": run.ds.source,
         "source_hash": run.ds.source_hash, "subjects": list(run.selection.subjects),

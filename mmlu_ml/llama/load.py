@@ -11,6 +11,7 @@ How llama.cpp's OpenMP threads wait (spin or sleep) is decided just before llama
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from contextlib import contextmanager
@@ -141,6 +142,12 @@ def machine() -> dict:
     llama.cpp's build (compiled on each machine for its CPU: a digest of its CPU library) and the instruction
     sets it uses (its system info), the CPU and the extra-buffer setting. Greedy output can differ where these
     differ, so a translation manifest records them."""
+    return dict(_machine(os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1"))
+
+
+@functools.lru_cache(maxsize=2)
+def _machine(extra_buffers: bool) -> dict:
+    """machine(), worked out once a process (it hashes llama.cpp's CPU library)."""
     import hashlib
     import platform
 
@@ -161,4 +168,4 @@ def machine() -> dict:
     return {"runtime": f"llama-cpp-python {llama_cpp.__version__}", "ggml_cpu_sha256": built,
             "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(" |"),
             "cpu": cpu, "arch": platform.machine(),
-            "extra_buffers": os.environ.get("MMLU_ML_LLAMA_EXTRA_BUFTS") == "1"}
+            "extra_buffers": extra_buffers}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core import cache, records
 from ..core.artifacts import TranslationSet
+from ..core.errors import MmluMlError
 from ..core.languages import Language
 
 
@@ -60,13 +61,13 @@ class Written:
                 if not _same(manifest, fingerprint, glossary):
                     continue
                 then = manifest.get("units") or {}
-                taken = {r["id"]: records.Question.from_json(r) for r in records.read_jsonl(tset.split_file(split))
-                         if then.get(r["id"]) is not None and then.get(r["id"]) == digest.get(r["id"])}
+                taken = {q.id: q for q in tset.questions(split, "translate it again").values()
+                         if then.get(q.id) is not None and then.get(q.id) == digest.get(q.id)}
                 self.questions.update(taken)
                 self._earlier[split] = (effort(manifest), len(then), len(taken))
                 if taken:  # the machines that made what is taken back (a manifest from before they were recorded)
                     self._machines[split] = manifest.get("machines") or [{"unrecorded": True}]
-            except (OSError, ValueError, KeyError, TypeError):  # ValueError: a torn line of the jsonl
+            except (OSError, ValueError, KeyError, TypeError, MmluMlError):  # a torn line, a damaged row
                 continue  # unreadable or torn: translated again, never trusted
         if self.questions:  # a kind that is not an object of lines is translated again
             self.instructions = {kind: lines for kind, lines in (tset.instructions(None) or {}).items()

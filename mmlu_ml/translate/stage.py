@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..core import cache as cache_mod, languages as languages_mod, paths, protect, registry, settings
+from ..core import cache as cache_mod, languages as languages_mod, protect, registry, settings
 from ..core.checks import check_language
 from ..core.errors import MmluMlError
 from ..core.languages import Language
@@ -42,11 +42,6 @@ class TranslationFailed(MmluMlError):
     def __init__(self, message: str, rows: list[dict] | None = None):
         super().__init__(message)
         self.rows = rows or []
-
-
-def translation_dir(out: Path, translator: str, language: str) -> Path:
-    """Where a language's translation lives: English always through `identity`."""
-    return paths.translations_dir(out, "identity" if language == "en" else translator, language)
 
 
 @dataclass
@@ -78,9 +73,7 @@ def run_translate(selection: Selection, places: Places, languages: str, translat
     extra = settings.parse(translator_args, cls, COMMON_TRANSLATOR_ARGS, "--translator-args", translator)
     english = table.languages["en"]
     foreign = [lang for lang in langs if lang.code != "en"]
-    ds, questions, _ = selection.load()
-    ds.questions = questions
-    plan = Plan.build(ds, list(selection.subjects), list(selection.splits), selection.limit)
+    plan = Plan.build(selection.dataset(), list(selection.subjects), list(selection.splits), selection.limit)
     tr = cls(translator_model, places.cache_dir, concurrency=concurrency, **extra) if foreign else None
     if glossary not in (None, "none") and tr is not None and not tr.glossary:
         raise MmluMlError(f"--glossary: the {translator} translator takes no glossary hints (local does); "
@@ -101,10 +94,11 @@ def _dry_run(job: Job, langs: list[Language], terms) -> list[dict]:
     """What each language would send, from the cache as it is; nothing sent, nothing written."""
     plan, tr = job.plan, job.tr
     db = cache_mod.Cache(job.db_path, "translations") if tr is not None and job.db_path.exists() else None
+    strings, distinct = sum(len(plan.strings(s)) for s in plan.splits), len(plan.all_distinct())
     rows = []
     for lang in langs:
         row = {"language": lang.code, "translator": "identity" if lang.code == "en" or tr is None else tr.name,
-               "strings": sum(len(plan.strings(s)) for s in plan.splits), "distinct": len(plan.all_distinct()),
+               "strings": strings, "distinct": distinct,
                "untranslatable": 0, "cached": 0, "send": 0, "chars": 0,
                "priced": lang.code != "en" and tr is not None and tr.bills_characters}
         if lang.code != "en" and tr is not None:
@@ -118,7 +112,7 @@ def _translate(job: Job, langs: list[Language], terms, chars_per_hour: int) -> l
     summary: list[dict] = []
     if job.english in langs:
         ident = registry.load(translators.TRANSLATORS, "identity", "translator")(None, None)
-        summary += _Language(job, ident, job.english, None, None, None).run(sizes=Memo(len), run_checks=False)
+        summary += _Language(job, ident, job.english, None, None, None, Memo(len)).run(run_checks=False)
     foreign = [lang for lang in langs if lang.code != "en"]
     if foreign and job.tr is not None:
         db = cache_mod.Cache(job.db_path, "translations")
@@ -126,7 +120,7 @@ def _translate(job: Job, langs: list[Language], terms, chars_per_hour: int) -> l
         try:
             for lang in foreign:
                 hinted = terms if job.tr.takes_hints(lang) else None
-                summary += _Language(job, job.tr, lang, db, pacer, hinted).run(job.sizes, run_checks=True)
+                summary += _Language(job, job.tr, lang, db, pacer, hinted, job.sizes).run(run_checks=True)
         finally:
             db.close()
     return summary
@@ -154,7 +148,7 @@ class _Language:
     while the requests of all splits flow through one pool with no pause between splits. The cache lookup,
     sizing and packing run chunk by chunk while requests are in flight, so the first request leaves at once."""
 
-    def __init__(self, job: Job, tr: Translator, lang: Language, db, pacer, glossary):
+    def __init__(self, job: Job, tr: Translator, lang: Language, db, pacer, glossary, sizes: Memo):
         self.job, self.tr, self.lang, self.db, self.pacer, self.glossary = job, tr, lang, db, pacer, glossary
         self.plan = job.plan
         self.started = time.monotonic()
@@ -168,13 +162,13 @@ class _Language:
                                             spans_for(tr)) for split in self.plan.splits}
         self.written = (Written(job.out, tr.name, lang, self.digests, self.fingerprint, glossary)
                         if db is not None else None)
-
-    def run(self, sizes: Memo, run_checks: bool) -> list[dict]:
-        plan = self.plan
-        bar = Bar(total=0, desc=f"{self.lang.code} ({self.tr.name})")
-        self.flow = Flow(self.tr, self.job.english, self.lang, self.db, self.pacer, self.job.concurrency, sizes, bar,
+        self.flow = Flow(tr, job.english, lang, db, pacer, job.concurrency, sizes,
+                         Bar(total=0, desc=f"{lang.code} ({tr.name})"),
                          cost={split: {"requests": 0, "billed_chars": 0, "end": self.started}
-                               for split in plan.splits})
+                               for split in self.plan.splits})
+
+    def run(self, run_checks: bool) -> list[dict]:
+        plan, bar = self.plan, self.flow.bar
         if self.db is None:  # identity: nothing to pay
             self.flow.done.update({t: t for split in plan.splits for t in self.texts[split]})
         if self.written is not None:
@@ -299,8 +293,8 @@ class _Language:
                   else {"duration_s": round(took, 3), "chars_sent": chars["sent"]})
         made = manifest(self.plan, self.fingerprint, self.lang, split, counts, chars, row["requests"], took, checks,
                         self.glossary) | {"units": self.digests[split], "effort": effort}
-        here = self.tr.machine()
-        if here is not None and self.written is not None:  # a local model: which build and CPU made the text
+        here = self.tr.machine()  # a local model: which build and CPU made the text (memoized: llama/load.py)
+        if here is not None and self.written is not None:
             made_here = self.todo[split] or (lines_report is not None and lines_report["strings_sent"])
             made["machines"] = self.written.machines(split, here if made_here else None)
         write_split(self.job.out, self.tr.name, self.lang, split, questions, made)

@@ -277,7 +277,6 @@ def test_english_through_identity_and_strict_checks(tiny_source, fake_azure, tmp
     rows = [json.loads(line) for line in (en / "dev.jsonl").read_text().splitlines()]
     assert rows == [q.to_json() for q in mmlu.load(str(tiny_source), ["astronomy", "virology"], ["dev"]).questions]
     assert json.loads((en / "dev.manifest.json").read_text())["translator"]["backend"] == "identity"
-    assert translate.translation_dir(tmp_path / "out", "azure", "en") == en
 
     seen = []
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-DEFAULT_OUT = Path("results")
+from ..options import DEFAULT_OUT
+
 
 
 def _out(out: Path | str | None) -> list[str]:

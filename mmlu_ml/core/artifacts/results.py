@@ -100,24 +100,24 @@ class Score:
 
 
 
-def _fix(path: Path, stage: str = "evaluate") -> str:
+def _fix(path: Path) -> str:
     return f"regenerate it with `{evaluate_command(path.parent)}`"
 
 
-def _read_csv(path: Path, required: tuple[str, ...], stage: str = "evaluate") -> list[tuple[int, dict]]:
+def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict]]:
     """(line number, row) pairs of a CSV with a header; a missing column or a torn row is an error."""
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, on_bad_lines="error")
     except pd.errors.EmptyDataError:
-        raise MmluMlError(f"{path} is empty; {_fix(path, stage)}") from None
+        raise MmluMlError(f"{path} is empty; {_fix(path)}") from None
     except UnicodeDecodeError:
-        raise MmluMlError(f"{path} is not UTF-8 text; {_fix(path, stage)}") from None
+        raise MmluMlError(f"{path} is not UTF-8 text; {_fix(path)}") from None
     except pd.errors.ParserError as exc:  # a row with more fields than the header
         detail = " ".join(str(exc).split()).removeprefix("Error tokenizing data. C error: ")
-        raise MmluMlError(f"{path} is not a valid CSV ({detail}); {_fix(path, stage)}") from None
+        raise MmluMlError(f"{path} is not a valid CSV ({detail}); {_fix(path)}") from None
     missing = [c for c in required if c not in table.columns]
     if missing:
-        raise MmluMlError(f"{path} lacks column(s) {', '.join(missing)}; {_fix(path, stage)}")
+        raise MmluMlError(f"{path} lacks column(s) {', '.join(missing)}; {_fix(path)}")
     # pandas pads a row with fewer fields than the header (a torn write) with ""; the readers below catch it
     # by the required cell it leaves empty
     return [(i + 2, row) for i, row in enumerate(table.to_dict("records"))]
@@ -133,9 +133,9 @@ def _number(row: dict, col: str, kind, where: str, path: Path, optional: bool = 
             raise ValueError
     except ValueError:
         raise MmluMlError(f"{where}: column {col} is {raw!r}, not a{'n integer' if kind is int else ' number'}; "
-                          f"{_fix(path, 'evaluate')}") from None
+                          f"{_fix(path)}") from None
     if not math.isfinite(value):
-        raise MmluMlError(f"{where}: column {col} is {raw!r}; {_fix(path, 'evaluate')}")
+        raise MmluMlError(f"{where}: column {col} is {raw!r}; {_fix(path)}")
     return value
 
 
@@ -149,7 +149,7 @@ def _share(row: dict, col: str, where: str, path: Path, optional: bool = False) 
     value = _number(row, col, float, where, path, optional)
     if value is not None and not -EPS <= value <= 1 + EPS:
         raise MmluMlError(f"{where}: {col} = {value} is outside [0, 1] (accuracies are shares, not percents); "
-                          f"{_fix(path, 'evaluate')}")
+                          f"{_fix(path)}")
     return value
 
 
@@ -165,14 +165,14 @@ def read_scores(path: Path, unscored: list[dict] | None = None) -> list[Score]:
         where = f"{path}:{line}"
         if not row["signature"].strip():  # written last on every row: empty means a row cut short
             raise MmluMlError(f"{where}: expected {len(row)} fields, signature and maybe more are empty (a torn row); "
-                              f"{_fix(path, 'evaluate')}")
+                              f"{_fix(path)}")
         for col in ("model", "protocol", "language"):
             if not row[col].strip():
-                raise MmluMlError(f"{where}: column {col} is empty; {_fix(path, 'evaluate')}")
+                raise MmluMlError(f"{where}: column {col} is empty; {_fix(path)}")
         key = (row["model"], row["protocol"], row["language"])
         if key in seen:
             raise MmluMlError(f"{where}: a second row for model {key[0]!r}, protocol {key[1]!r}, language "
-                              f"{key[2]!r}; {_fix(path, 'evaluate')}")
+                              f"{key[2]!r}; {_fix(path)}")
         seen.add(key)
         ints = {c: _number(row, c, int, where, path, optional=True) for c in OPTIONAL_INT}
         if _number(row, "n", int, where, path) == 0:
@@ -195,9 +195,9 @@ def read_scores(path: Path, unscored: list[dict] | None = None) -> list[Score]:
             tool_version=(row.get("tool_version") or "").strip(), **ints)
         if not score.ci_low - EPS <= score.accuracy <= score.ci_high + EPS:
             raise MmluMlError(f"{where}: accuracy {score.accuracy} lies outside its interval "
-                              f"[{score.ci_low}, {score.ci_high}]; {_fix(path, 'evaluate')}")
+                              f"[{score.ci_low}, {score.ci_high}]; {_fix(path)}")
         if score.n < 0 or not 0 <= score.correct <= score.n:
-            raise MmluMlError(f"{where}: correct = {score.correct} with n = {score.n}; {_fix(path, 'evaluate')}")
+            raise MmluMlError(f"{where}: correct = {score.correct} with n = {score.n}; {_fix(path)}")
         scores.append(score)
     if not scores:
         what = f"only rows with n = 0 ({len(unscored)}: every question failed)" if unscored else "no scores"

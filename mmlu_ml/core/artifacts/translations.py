@@ -88,10 +88,6 @@ class TranslationSet:
     def instructions_file(self) -> Path:
         return self.folder / "instructions.json"
 
-    def splits(self) -> list[str]:
-        """The splits it holds, by file name."""
-        return sorted(p.stem for p in self.folder.glob("*.jsonl")) if self.folder.is_dir() else []
-
     # -- readers ---------------------------------------------------------------------------------------------
 
     def rows(self, split: str, fix: str) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Models by name, one file each, implementing `mmlu_ml.evaluate.stage.Model`.
+"""Models by name, one file each, implementing `evaluate/models/base.Model`.
 
 Adding one is a file here, a line in this dict and a test; the import waits until the name is used.
 """

@@ -45,7 +45,7 @@ def _local_digest(folder: Path, cache_dir: Path | None) -> str:
 
 
 class HFModel(Model):
-    """The Model protocol (mmlu_ml.evaluate.stage.Model) on transformers. Not thread-safe: one call at a time."""
+    """A Model (evaluate/models/base.py) on transformers. Not thread-safe: one call at a time."""
 
     def __init__(self, spec: str, cache_dir: Path | None, base_url: str | None = None, concurrency: int = 1,
                  seed: int = 0, device: str | None = None, reuse_prefix: bool = True):

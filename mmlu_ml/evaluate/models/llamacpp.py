@@ -67,7 +67,7 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class LlamaCppModel(Model):
-    """The Model protocol (mmlu_ml.evaluate.stage.Model) on llama.cpp. Not thread-safe: one call at a time."""
+    """A Model (evaluate/models/base.py) on llama.cpp. Not thread-safe: one call at a time."""
 
     def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 1,
                  seed: int = 0, n_ctx: int | None = None, n_threads: int | None = None, reuse_prefix: bool = True,

@@ -104,7 +104,7 @@ def _setting(name: str, given: float | None, default: float) -> float:
 
 
 class OpenAIModel(Model):
-    """The Model protocol (mmlu_ml.evaluate.stage.Model) on an OpenAI-compatible HTTP server. Thread-safe."""
+    """A Model (evaluate/models/base.py) on an OpenAI-compatible HTTP server. Thread-safe."""
 
     def __init__(self, spec: str, cache_dir: Path, base_url: str | None = None, concurrency: int = 4,
                  seed: int | None = 0, timeout: float | None = None, retries: int | None = None,

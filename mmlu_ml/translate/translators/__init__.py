@@ -1,4 +1,4 @@
-"""Translators by name, one file each, implementing `mmlu_ml.translate.stage.Translator`.
+"""Translators by name, one file each, implementing `translate/translators/base.Translator`.
 
 Adding one is a file here, a line in this dict and a test; the import waits until the name is used, so an
 optional SDK is needed only by the runs that name it.
