@@ -19,7 +19,7 @@ def png_size(path) -> tuple[int, int]:
 
 def test_leaderboard_renders_sorts_and_logs_nothing(tmp_path):
     write_results(tmp_path)
-    paths = run_report(tmp_path, published=True, screenshot=True)
+    paths = run_report(tmp_path, published=True, screenshot=True).paths
     width, height = png_size(paths["leaderboard.png"])
     assert width == 1280 and height > 1500   # the whole page, tables and chart
     assert json.loads((tmp_path / "report" / "report.manifest.json").read_text())["browser_console_errors"] == []
@@ -60,7 +60,7 @@ def test_names_from_data_stay_text_in_the_browser(tmp_path):
     evil_model = "<script>window.__pwned = 1</script>"
     evil_lang = '<img src=x onerror="window.__pwned = 2">'
     write_csv(tmp_path / "scores.csv", [score_row(evil_model, evil_lang, 12), score_row(evil_model, "en", 14)])
-    paths = run_report(tmp_path, screenshot=False)
+    paths = run_report(tmp_path, screenshot=False).paths
     with open_page(paths["leaderboard.html"]) as page:
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert evil_lang in column(page, "by-language", 0) and column(page, "models", 0) == [evil_model]
