@@ -41,12 +41,25 @@ class Dataset:
         return [q for q in self.questions if q.split == split]
 
 
+def decode_csv(data: bytes, where: str) -> str:
+    """The text of a source CSV: UTF-8, a byte-order mark at its head dropped (never read into the first question)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise MmluMlError(f"{where}:{line}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
+
+
 def parse_csv(text: str, subject: str, split: str, where: str) -> list[Question]:
     """Rows of one original CSV. `where` names the file in error messages."""
     out: list[Question] = []
     reader = csv.reader(io.StringIO(text))
-    for row in reader:
-        line = reader.line_num
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:  # a field over the csv module's limit (an unclosed quote), a NUL byte
+        raise MmluMlError(f"{where}:{reader.line_num}: {exc}; look for an unclosed quote at or before that line "
+                          "and close it") from None
+    for line, row in rows:
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != 6:
@@ -89,7 +102,7 @@ def load_folder(root: Path, subjects: Sequence[str], splits: Sequence[str]) -> D
                 raise MmluMlError(f"{path} is missing; restore it or choose other --subjects")
             data = path.read_bytes()
             digest.update(f"{split}/{subject}\0".encode() + hashlib.sha256(data).digest())
-            questions += parse_csv(data.decode("utf-8"), subject, split, str(path))
+            questions += parse_csv(decode_csv(data, str(path)), subject, split, str(path))
     return Dataset(str(root), questions, digest.hexdigest())
 
 
@@ -101,6 +114,7 @@ def load_tar(path: Path, subjects: Sequence[str], splits: Sequence[str]) -> Data
     except tarfile.TarError as exc:
         raise MmluMlError(f"{path} is not a readable tar archive ({exc}); pass a .tar of dev/ val/ test/") from None
     found: dict[tuple[str, str], bytes] = {}
+    names: dict[tuple[str, str], str] = {}
     with tar:
         for member in tar:
             m = _MEMBER.search(member.name)
@@ -109,6 +123,10 @@ def load_tar(path: Path, subjects: Sequence[str], splits: Sequence[str]) -> Data
             split, subject, fname_split = m.groups()
             _check_names(subject, split, fname_split, f"{path}:{member.name}")
             if _want(subject, split, subjects, splits):
+                if (split, subject) in names:  # which copy is the data? never the last one silently
+                    raise MmluMlError(f"{path}:{member.name}: a second copy of {split}/{subject}_{split}.csv (the "
+                                      f"first is {names[(split, subject)]}); remove one of them from the archive")
+                names[(split, subject)] = member.name
                 member_file = tar.extractfile(member)
                 assert member_file is not None  # a regular file (isfile above) always has one
                 found[(split, subject)] = member_file.read()
@@ -119,7 +137,8 @@ def load_tar(path: Path, subjects: Sequence[str], splits: Sequence[str]) -> Data
                 raise MmluMlError(f"{path} has no {split}/{subject}_{split}.csv; add it or choose other --subjects")
             data = found[(split, subject)]
             digest.update(f"{split}/{subject}\0".encode() + hashlib.sha256(data).digest())
-            questions += parse_csv(data.decode("utf-8"), subject, split, f"{path}:{split}/{subject}_{split}.csv")
+            where = f"{path}:{split}/{subject}_{split}.csv"
+            questions += parse_csv(decode_csv(data, where), subject, split, where)
     return Dataset(str(path), questions, digest.hexdigest())
 
 

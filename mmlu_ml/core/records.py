@@ -7,6 +7,7 @@ and is not.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .errors import MmluMlError
 from .subjects import CATEGORY
 
 LETTERS = ("A", "B", "C", "D")
@@ -57,9 +59,35 @@ def dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=False)
 
 
+_WRITE_FIX = {
+    errno.ENOSPC: "free space on its disk and run again (what was written before is kept)",
+    errno.EDQUOT: "free space within your disk quota and run again",
+    errno.EFBIG: "the file exceeds the size limit (see `ulimit -f`); raise it and run again",
+    errno.EACCES: "make its folder writable or pass another --out",
+    errno.EPERM: "make its folder writable or pass another --out",
+    errno.EROFS: "its disk is read-only; pass another --out",
+    errno.EEXIST: "a file stands where a folder is expected; move it away or pass another --out",
+    errno.ENOTDIR: "a file stands where a folder is expected; move it away or pass another --out",
+}
+
+
+def cannot_write(path: Path, exc: OSError) -> MmluMlError:
+    """The one line for a write the system refused (a full disk, a read-only folder, a file too large)."""
+    fix = _WRITE_FIX.get(exc.errno or 0, "check that its folder can be written and run again")
+    return MmluMlError(f"cannot write {path} ({exc.strerror or type(exc).__name__}); {fix}")
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see either the old file or the whole new one."""
+    """Write `text` to `path` so that readers see either the old file or the whole new one; a write the system
+    refuses is one line (cannot_write), leaving the old file as it was."""
     path = Path(path)
+    try:
+        _write_atomic(path, text)
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -102,17 +130,26 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
-    """Rows of a JSONL file; a torn last line (a killed writer) is skipped, a torn middle line is an error."""
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    # A complete file ends in "\n", so the last element is "" ; anything else there is a torn write.
-    for number, line in enumerate(lines[:-1], start=1):
-        if line.strip():
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                from .errors import MmluMlError
-                raise MmluMlError(f"{path}:{number}: not valid JSON ({exc.msg}); delete or repair that line") from None
+    """Rows of a JSONL file; a torn last line (a killed writer, even one cut inside a UTF-8 character) is
+    skipped; a middle line that is torn, not UTF-8 or not a JSON object is an error naming it."""
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    # A complete file ends in "\n", so the last element is b""; anything else there is a torn write, cut
+    # before decoding so a character torn in half cannot stop every later run.
+    for number, raw in enumerate(lines[:-1], start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise MmluMlError(f"{path}:{number}: not UTF-8 text (byte {exc.start + 1} of the line); "
+                              "delete or repair that line") from None
+        except json.JSONDecodeError as exc:
+            raise MmluMlError(f"{path}:{number}: not valid JSON ({exc.msg}); delete or repair that line") from None
+        if not isinstance(row, dict):
+            raise MmluMlError(f"{path}:{number}: not a JSON object ({type(row).__name__}); "
+                              "delete or repair that line")
+        yield row
 
 
 class Appender:
@@ -122,23 +159,43 @@ class Appender:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            data = self.path.read_bytes()
-            cut = data.rfind(b"\n") + 1
-            if cut != len(data):
-                with open(self.path, "r+b") as f:
-                    f.truncate(cut)
-        self._f = open(self.path, "a", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists():
+                data = self.path.read_bytes()
+                cut = data.rfind(b"\n") + 1
+                if cut != len(data):
+                    with open(self.path, "r+b") as f:
+                        f.truncate(cut)
+            self._f = open(self.path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise cannot_write(self.path, exc) from None
 
     def append(self, row: dict) -> None:
-        self._f.write(dumps(row) + "\n")
-        self._f.flush()
+        try:
+            self._f.write(dumps(row) + "\n")
+            self._f.flush()
+        except OSError as exc:
+            self._cut()
+            raise cannot_write(self.path, exc) from None
 
     def close(self) -> None:
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._f.close()
+        if self._f.closed:  # a refused write closed it already
+            return
+        try:
+            self._f.flush()
+            os.fsync(self._f.fileno())
+            self._f.close()
+        except OSError as exc:
+            self._cut()
+            raise cannot_write(self.path, exc) from None
+
+    def _cut(self) -> None:
+        """After a refused write: drop what the buffer still holds, so closing cannot raise again."""
+        try:
+            self._f.close()
+        except OSError:
+            pass
 
     def __enter__(self) -> "Appender":
         return self

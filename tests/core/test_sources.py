@@ -130,3 +130,44 @@ def test_parse_list_errors_are_ours():
     with pytest.raises(MmluMlError, match="valid: dev, val, test"):
         mmlu.parse_list("dev,tset", ("dev", "val", "test"), "split")
     assert mmlu.parse_list("test,dev,test", ("dev", "val", "test"), "split") == ["test", "dev"]
+
+
+# ---- hostile sources: a BOM, bytes that are not UTF-8, a giant field, a second copy in a tar ----
+
+def test_a_bom_at_the_head_of_a_csv_is_not_part_of_the_first_question(tiny_source, tmp_path):
+    path = tiny_source / "test" / "virology_test.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    ds = mmlu.load(str(tiny_source), ["virology"], ["test"])
+    assert ds.questions[0].question == "virology test question 0?"
+    archive = tmp_path / "mmlu.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(tiny_source, arcname="data")
+    assert mmlu.load(str(archive), ["virology"], ["test"]).questions == ds.questions
+
+
+def test_a_csv_that_is_not_utf8_is_one_line(tiny_source, tmp_path):
+    path = tiny_source / "test" / "virology_test.csv"
+    path.write_bytes("Quelle est la réponse?,a,b,c,d,A\n".encode("latin-1"))
+    proc = cli("data", "--source", tiny_source, "--subjects", "virology")
+    assert_one_line_error(proc, "virology_test.csv", "not UTF-8", "save it as UTF-8")
+    archive = tmp_path / "mmlu.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(tiny_source, arcname="data")
+    assert_one_line_error(cli("data", "--source", archive, "--subjects", "virology"), "virology_test.csv", "not UTF-8")
+
+
+def test_a_field_over_the_csv_limit_is_one_line(tiny_source):
+    path = tiny_source / "test" / "virology_test.csv"
+    path.write_text('q,a,b,c,d,A\n"an unclosed quote,a,b,c,d,A\n' + "x" * 140_000 + "\n", encoding="utf-8")
+    proc = cli("data", "--source", tiny_source, "--subjects", "virology")
+    assert_one_line_error(proc, "virology_test.csv:", "field larger than field limit", "unclosed quote")
+
+
+def test_a_second_copy_of_a_csv_in_a_tar_is_refused(tiny_source, tmp_path):
+    archive = tmp_path / "mmlu.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(tiny_source, arcname="data")
+        tar.add(tiny_source / "test" / "astronomy_test.csv", arcname="old/test/virology_test.csv")
+    proc = cli("data", "--source", archive, "--subjects", "virology")
+    assert_one_line_error(proc, "old/test/virology_test.csv", "second copy", "data/test/virology_test.csv")
+    assert mmlu.load(str(archive), ["astronomy"], ["test"]).questions  # a subject not asked for is not looked at
