@@ -103,9 +103,12 @@ def parse(text: str, path: str = "languages.yaml") -> Table:
         words = entry["words"]
         if not isinstance(words, dict) or not words.get("answer") or not words.get("question"):
             raise _fail(path, where, "`words` needs `answer` and `question`")
-        letters = tuple(str(x) for x in words.get("letters", ()))
-        if letters and len(letters) != 4:
+        letters = words.get("letters") or ()
+        letters = tuple(letters) if isinstance(letters, str) else letters  # "ABCD" as before
+        if not isinstance(letters, (list, tuple)) or (letters and len(letters) != 4):
             raise _fail(path, where, "`words.letters` needs exactly 4 letters")
+        if not isinstance(entry["sets"] or [], list):
+            raise _fail(path, where, "`sets` must be a list of set names (may be [])")
         try:
             speakers = float(entry["speakers"])
             gpt4 = None if entry["gpt4"] is None else float(entry["gpt4"])
@@ -118,14 +121,17 @@ def parse(text: str, path: str = "languages.yaml") -> Table:
             code=code, name=str(entry["name"]), native=str(entry["native"]), script=str(entry["script"]),
             azure=str(entry["azure"]), speakers=speakers, speakers_source=str(entry["speakers_source"]),
             answer_word=str(words["answer"]), question_word=str(words["question"]), gpt4=gpt4,
-            sets=tuple(entry["sets"] or ()), letters=letters)
+            sets=tuple(str(x) for x in entry["sets"] or ()), letters=tuple(str(x) for x in letters))
     if "en" not in languages:
         raise _fail(path, "languages", "English (`en`) must be listed: it is the source language")
     baselines = []
     for i, b in enumerate(data.get("baselines") or []):
         if not isinstance(b, dict) or "name" not in b or "accuracy" not in b:
             raise _fail(path, f"baselines[{i}]", "each baseline needs `name` and `accuracy`")
-        baselines.append(Baseline(str(b["name"]), float(b["accuracy"])))
+        try:
+            baselines.append(Baseline(str(b["name"]), float(b["accuracy"])))
+        except (TypeError, ValueError):
+            raise _fail(path, f"baselines[{i}]", "`accuracy` must be a number") from None
     return Table(languages, tuple(baselines), path)
 
 
@@ -134,7 +140,11 @@ def _load(path: str) -> Table:
     p = Path(path)
     if not p.is_file():
         raise MmluMlError(f"languages file {p} does not exist; set MMLU_ML_LANGUAGES_FILE to a languages.yaml")
-    return parse(p.read_text(encoding="utf-8"), str(p))
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MmluMlError(f"{p}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
+    return parse(text, str(p))
 
 
 def load(path: str | os.PathLike | None = None) -> Table:

@@ -59,3 +59,30 @@ def test_malformed_languages_yaml(tmp_path, text, needle):
         languages.parse(text, str(bad))
     proc = cli("languages", env={"MMLU_ML_LANGUAGES_FILE": str(bad)})
     assert_one_line_error(proc, needle, "fix languages.yaml")
+
+
+_GERMAN = ("  - {code: de, name: German, native: Deutsch, script: Latn, azure: de, speakers: 1, speakers_source: x,"
+           " words: {answer: A, question: Q}, gpt4: null, sets: []}\n")
+
+
+@pytest.mark.parametrize("text, needle", [
+    (_GERMAN.replace("speakers: 1,", 'speakers: "many",'), "must be numbers"),
+    (_GERMAN.replace("sets: []", "sets: 5"), "`sets` must be a list"),
+    (_GERMAN.replace("words: {answer: A, question: Q}", "words: {answer: A, question: Q, letters: 4}"),
+     "`words.letters` needs exactly 4 letters"),
+    (_GERMAN + "baselines:\n  - {name: GPT-4, accuracy: high}\n", "baselines[0]"),
+])
+def test_a_field_of_the_wrong_type_is_one_line(tmp_path, text, needle):
+    bad = tmp_path / "languages.yaml"
+    english = _GERMAN.replace("code: de", "code: en").replace("sets: 5", "sets: []").replace(
+        'speakers: "many"', "speakers: 1")
+    bad.write_text("languages:\n" + english + text, encoding="utf-8")
+    proc = cli("languages", env={"MMLU_ML_LANGUAGES_FILE": str(bad)})
+    assert_one_line_error(proc, str(bad), needle, "fix languages.yaml")
+
+
+def test_a_languages_file_that_is_not_utf8_is_one_line(tmp_path):
+    bad = tmp_path / "languages.yaml"
+    bad.write_bytes(("languages:\n" + _GERMAN.replace("German", "Allemand é")).encode("latin-1"))
+    proc = cli("languages", env={"MMLU_ML_LANGUAGES_FILE": str(bad)})
+    assert_one_line_error(proc, str(bad), "not UTF-8", "save it as UTF-8")
