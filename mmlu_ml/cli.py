@@ -278,11 +278,15 @@ def evaluate(translators, **kwargs):
       mmlu-ml evaluate --model llamacpp:qwen2.5-coder-1.5b-instruct-q4_k_m --languages en,de --limit 5
       mmlu-ml evaluate --languages en,fr --splits val --translator okapi,local
     """
-    from .evaluate.stage import run_evaluate
+    from .evaluate.stage import NothingScored, run_evaluate
     if translators and kwargs["eval_translator"] and translators != kwargs["eval_translator"]:
         raise click.UsageError("--translator and --eval-translator name different translations; give one")
     kwargs["eval_translator"] = translators or kwargs["eval_translator"]
-    show.evaluated(run_evaluate(*chosen(kwargs), **kwargs))
+    try:
+        show.evaluated(run_evaluate(*chosen(kwargs), **kwargs))
+    except NothingScored as exc:  # written, then exit 1: show what was written too
+        show.evaluated(exc.evaluation)
+        raise
 
 
 def report_options(f):

@@ -68,6 +68,7 @@ _WRITE_FIX = {
     errno.EROFS: "its disk is read-only; pass another --out",
     errno.EEXIST: "a file stands where a folder is expected; move it away or pass another --out",
     errno.ENOTDIR: "a file stands where a folder is expected; move it away or pass another --out",
+    errno.EISDIR: "a folder stands where the file goes; move it away or pass another --out",
 }
 
 

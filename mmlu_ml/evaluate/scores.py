@@ -169,7 +169,7 @@ def category_rows(base: dict, categories: dict[str, tuple]) -> list[dict]:
 
 def manifest_languages(out: Path, key: str) -> dict:
     """The per-language records of one (model, protocol) entry of <out>/evaluation.manifest.json, or {}."""
-    entry = read_evaluation_manifest(out, lenient=True).get(key)
+    entry = read_evaluation_manifest(out).get(key)
     return entry.get("languages", {}) if isinstance(entry, dict) else {}
 
 
@@ -198,7 +198,7 @@ def machines(earlier: dict | None, here: dict, answered: int) -> list[dict]:
 def update_manifest(out: Path, key: str, entry: dict) -> None:
     """One entry per (model, protocol) in <out>/evaluation.manifest.json; other entries kept, and the languages of
     an earlier run of the same entry kept beside this run's (each language records its own selection)."""
-    data = read_evaluation_manifest(out, lenient=True)
+    data = read_evaluation_manifest(out)
     earlier = data[key].get("languages", {}) if isinstance(data.get(key), dict) else {}
     entry = {**entry, "languages": {**earlier, **entry.get("languages", {})}}
     if isinstance(data.get(key), dict) and same_but(data[key], entry):

@@ -177,11 +177,39 @@ def run_evaluate(selection: Selection, places: Places, languages: str = "gpt4",
     for inp in inputs:  # a set's metadata is about the question, so English is grouped by it too
         if inp.language.code == "en":
             inp.tags = {q.id: tags[q.id] for q in inp.questions if q.id in tags}
+    artifacts.read_evaluation_manifest(places.out)  # the file this run extends: damaged, it stops the run here
     mdl = load_model(model, places.cache_dir, base_url, model_concurrency, seed, model_args)
     run = Run(selection, places, model, mdl, mdl.fingerprint(), proto, ds,
               [q for q in ds.questions if q.split in selection.splits])
-    return write_results(run, *_score(run, inputs, {q.id: q.answer for q in scored},
-                                      max(4, 2 * model_concurrency, mdl.prompts_per_call)))
+    results, spent = _score(run, inputs, {q.id: q.answer for q in scored},
+                            max(4, 2 * model_concurrency, mdl.prompts_per_call))
+    evaluation = write_results(run, results, spent)
+    _all_scored(results, evaluation)
+    return evaluation
+
+
+class NothingScored(MmluMlError):
+    """A language none of whose questions got an answer (each one an error): results written, exit 1.
+    `evaluation`: what run_evaluate would have returned."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, evaluation: Evaluation):
+        super().__init__(message)
+        self.evaluation = evaluation
+
+
+def _all_scored(results: list, evaluation: Evaluation) -> None:
+    """Exit 1 (after writing) when a language had nothing scored: its accuracy is no number, not a result."""
+    failed: dict[str, str] = {}
+    for inp, _, rows in results:
+        mine = [rows[q.id] for q in inp.questions if q.id in rows]
+        if mine and all(r.get("error") for r in mine):
+            failed.setdefault(inp.language.code, " ".join(str(mine[0]["error"]).split()))
+    if failed:
+        raise NothingScored(f"nothing scored in {', '.join(failed)}: every question failed (first error: "
+                            f"{next(iter(failed.values()))}); the results are written, and a rerun asks only the "
+                            "failed questions again once the model answers", evaluation)
 
 
 def _score(run: Run, inputs: list[LanguageInput], gold: dict[str, str], chunk: int) -> tuple[list, dict]:

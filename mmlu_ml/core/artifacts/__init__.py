@@ -8,7 +8,8 @@
 
 One error policy for a reader: a missing or damaged file is a one-line MmluMlError naming the file and the
 command that remakes it. A writer that reads back its own earlier output to extend it (a translate run taking
-back its splits) reads it leniently instead: a damaged file of its own is made again, never trusted.
+back its splits) reads it leniently instead: a damaged file of its own is made again, never trusted. Not so
+evaluation.manifest.json, which holds every model's records: damaged, it stops evaluate too.
 """
 
 from .commands import evaluate_command, translate_command

@@ -232,20 +232,22 @@ def read_paired(path: Path) -> dict[tuple[str, str, str], dict]:
     return rows
 
 
-def read_evaluation_manifest(out: Path, lenient: bool = False) -> dict[str, dict]:
+def read_evaluation_manifest(out: Path) -> dict[str, dict]:
     """<out>/evaluation.manifest.json ("model/protocol" -> config), {} when absent; it says which subjects ran.
-    `lenient`: the evaluate stage extending its own file, which remakes a damaged one instead of stopping."""
+    A damaged one is an error, for the evaluate stage extending it too: remaking it would drop the records of
+    every other model and language it holds."""
     path = Path(out) / "evaluation.manifest.json"
     if not path.is_file():
         return {}
+    fix = (f"move it away and run `{evaluate_command(out)}` again for each model (it is rebuilt from the "
+           "predictions, which stay; nothing is asked again)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError
-        if lenient:
-            return {}
-        raise MmluMlError(f"{path} is not valid JSON ({exc.__class__.__name__}); "
-                          f"regenerate it with `{evaluate_command(out)}`") from None
-    return data if isinstance(data, dict) else {}
+        raise MmluMlError(f"{path} is not valid JSON ({exc.__class__.__name__}); {fix}") from None
+    if not isinstance(data, dict):
+        raise MmluMlError(f"{path} is not a JSON object; {fix}")
+    return data
 
 
 # --- translators.csv, scores_by_tag.csv, paired_by_checks.csv ------------------------------------------------
