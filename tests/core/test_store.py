@@ -125,5 +125,8 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path):
     for write in (lambda p: write_json(p, {"a": 1}), lambda p: Appender(p)):
         with pytest.raises(MmluMlError, match=rf"cannot write {blocker}/x.json \(.*\); "):
             write(blocker / "x.json")
-    with pytest.raises(MmluMlError, match=r"cannot write /proc/.*\(.*\); "):  # read-only even for root
+    with pytest.raises(MmluMlError, match=r"cannot write /proc/.*\(.*\); "):  # refused even to root
         write_json(Path("/proc/mmlu-ml-test/x.json"), {"a": 1})
+    if Path("/sys/kernel").is_dir():  # sysfs makes no files, whoever asks: EACCES (or EROFS) as root too
+        with pytest.raises(MmluMlError, match=r"cannot write /sys/mmlu-ml-test.json \((Permission denied|Read-only"):
+            write_json(Path("/sys/mmlu-ml-test.json"), {"a": 1})
