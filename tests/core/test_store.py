@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from mmlu_ml.core import records
 from mmlu_ml.core.cache import Cache, key_of
 from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.core.records import Appender, read_json_dict, read_jsonl, write_json, write_jsonl
@@ -130,3 +132,20 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path):
     if Path("/sys/kernel").is_dir():  # sysfs makes no files, whoever asks: EACCES (or EROFS) as root too
         with pytest.raises(MmluMlError, match=r"cannot write /sys/mmlu-ml-test.json \((Permission denied|Read-only)"):
             write_json(Path("/sys/mmlu-ml-test.json"), {"a": 1})
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_old_file(tmp_path, monkeypatch):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    path = tmp_path / "m.json"
+    write_json(path, {"old": True})
+    tmp = tmp_path / ".m.json.x.tmp"
+
+    def full(dir, prefix, suffix):  # the temporary file lands on /dev/full: every write there is ENOSPC
+        tmp.touch()
+        return os.open("/dev/full", os.O_WRONLY), str(tmp)
+
+    monkeypatch.setattr(records.tempfile, "mkstemp", full)
+    with pytest.raises(MmluMlError, match=rf"cannot write {path} \(No space left on device\); free space"):
+        write_json(path, {"new": "x" * 100_000})
+    assert read_json_dict(path) == {"old": True} and not tmp.exists()
