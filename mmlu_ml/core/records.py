@@ -130,9 +130,9 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
     write_atomic(path, "".join(dumps(r) + "\n" for r in rows))
 
 
-def read_jsonl(path: Path) -> Iterator[dict]:
+def read_jsonl(path: Path, fix: str = "delete or repair that line") -> Iterator[dict]:
     """Rows of a JSONL file; a torn last line (a killed writer, even one cut inside a UTF-8 character) is
-    skipped; a middle line that is torn, not UTF-8 or not a JSON object is an error naming it."""
+    skipped; a middle line that is torn, not UTF-8 or not a JSON object is an error naming it, and `fix`."""
     with open(path, "rb") as f:
         lines = f.read().split(b"\n")
     # A complete file ends in "\n", so the last element is b""; anything else there is a torn write, cut
@@ -143,13 +143,11 @@ def read_jsonl(path: Path) -> Iterator[dict]:
         try:
             row = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise MmluMlError(f"{path}:{number}: not UTF-8 text (byte {exc.start + 1} of the line); "
-                              "delete or repair that line") from None
+            raise MmluMlError(f"{path}:{number}: not UTF-8 text (byte {exc.start + 1} of the line); {fix}") from None
         except json.JSONDecodeError as exc:
-            raise MmluMlError(f"{path}:{number}: not valid JSON ({exc.msg}); delete or repair that line") from None
+            raise MmluMlError(f"{path}:{number}: not valid JSON ({exc.msg}); {fix}") from None
         if not isinstance(row, dict):
-            raise MmluMlError(f"{path}:{number}: not a JSON object ({type(row).__name__}); "
-                              "delete or repair that line")
+            raise MmluMlError(f"{path}:{number}: not a JSON object ({type(row).__name__}); {fix}")
         yield row
 
 

@@ -56,7 +56,8 @@ def test_a_prediction_line_that_is_not_an_object_is_one_line(tmp_path, tiny_sour
 def test_a_translation_line_that_is_not_an_object_is_one_line(tmp_path, tiny_source):
     folder = write_translation(tmp_path / "out", tiny_source, "de")
     (folder / "test.jsonl").write_text('"x"\n', encoding="utf-8")
-    assert_one_line_error(evaluate(tmp_path, tiny_source, "constant:A", "de"), "test.jsonl:1: not a JSON object")
+    assert_one_line_error(evaluate(tmp_path, tiny_source, "constant:A", "de"), "test.jsonl:1: not a JSON object",
+                          "make it again with: mmlu-ml translate")
 
 
 def test_a_damaged_translation_manifest_is_refused_and_keeps_the_predictions(tmp_path, tiny_source):

@@ -95,7 +95,7 @@ class TranslationSet:
         path = self.split_file(split)
         if not path.is_file():
             raise MmluMlError(f"{path} is missing; make it with: {fix}")
-        rows = list(records.read_jsonl(path))
+        rows = list(records.read_jsonl(path, f"make it again with: {fix}"))
         seen: set[str] = set()
         for number, row in enumerate(rows, start=1):
             problem = row_problem(row, split)
