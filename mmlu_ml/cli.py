@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
 from collections import Counter
 
 import click
 
 from . import __version__, show
-from .core.errors import MmluMlError
+from .core.errors import Interrupted, MmluMlError
 from .core.options import Places, Selection
 from .core.protocols import PROTOCOLS, get as get_protocol
 from .export import FORMATS as EXPORT_FORMATS  # a plain dict: the writers import when used
@@ -31,15 +33,27 @@ class Group(click.Group):
             return super().main(args, prog_name, standalone_mode=False, **kwargs) or 0
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("mmlu-ml: aborted", err=True)
-            sys.exit(130)
+        except click.Abort as exc:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+            said = exc.__cause__ if isinstance(exc.__cause__, Interrupted) else None
+            click.echo(f"mmlu-ml: interrupted; {said}" if said and str(said) else "mmlu-ml: aborted", err=True)
+            _exit(130)
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)  # a usage error knows its command; other click errors do not
             command = ctx.command_path if ctx else "mmlu-ml"
             message = " ".join(exc.format_message().split()).rstrip(".")
             click.echo(f"mmlu-ml: error: {message}; see `{command} --help`", err=True)
             sys.exit(exc.exit_code)
+
+
+def _exit(code: int) -> None:
+    """sys.exit, unless a request left hanging in a worker thread would hold the exit until it times out: then
+    leave at once (every cached batch is committed; files are written whole or not at all)."""
+    if not any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def common(default_languages: str = "gpt4", default_splits: str = "test"):

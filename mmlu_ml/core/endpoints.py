@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import threading
 from urllib.parse import urlsplit
 
@@ -47,3 +48,22 @@ def warn_plain_http(url: str, who: str) -> None:
         _warned.add(public)
     log.warning("%s: %s is plain http to another machine: requests and the key travel unencrypted; use https",
                 who, public)
+
+
+def unresolved(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says a host name did not resolve: a configuration error, not load."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, socket.gaierror) and e.errno != socket.EAI_AGAIN:
+            return True
+        if "NameResolutionError" in type(e).__name__ or "Name or service not known" in str(e) \
+                or "nodename nor servname" in str(e):
+            return True
+        todo += [e.__cause__, e.__context__, getattr(e, "inner_exception", None)]
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+    return False

@@ -2,8 +2,8 @@
 
 `endpoint()` checks a base URL and warns (core/endpoints.py's one warning, once per URL, logged) when plain http
 would carry prompts and the key to another machine; `build()` makes the client with the SDK's own retries, counted by an httpx request
-hook (`Attempts`) so the backends can still report requests and retries; `scrub()` is the only function that
-takes secrets out of text bound for files, messages and logs.
+hook (`Attempts`) so the backends can still report requests and retries (secrets are scrubbed by
+core/secrets.py's `scrub`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ from urllib.parse import urlsplit
 
 from .endpoints import is_loopback, public_url, warn_plain_http
 from .errors import MmluMlError
+from .secrets import PLACEHOLDER_KEY, scrub  # noqa: F401  (scrub lives in core/secrets.py; kept here for old importers)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-PLACEHOLDER_KEY = "sk-no-key-needed"  # local servers ignore the key, but the SDK insists on one
-SECRET_VARIABLES = ("OPENAI_API_KEY", "AZURE_TRANSLATOR_KEY")
-MIN_SECRET = 4  # shorter strings are not scrubbed: replacing "ab" everywhere would garble the text, not hide a key
 RETRY_AFTER_CAP_S = 60.0  # the longest a server's Retry-After makes us wait when our own backoff is set
 RETRY_HEADER = "x-stainless-retry-count"  # the SDK numbers each attempt of a call: 0 first, then 1, 2, ...
 
@@ -56,16 +54,6 @@ def endpoint(base_url: str | None, who: str = "openai") -> Endpoint:
     if parts.scheme == "http" and not loopback:
         warn_plain_http(url, who)
     return Endpoint(url=url, public=public_url(url), loopback=loopback, defaulted=given is None)
-
-
-def scrub(text: str, *keys: str) -> str:
-    """`text` with every secret we know replaced by ***: OPENAI_API_KEY and AZURE_TRANSLATOR_KEY from the
-    environment, and `keys` (a client's own). Longest first, so a key that contains another goes whole."""
-    secrets = {os.environ.get(name) or "" for name in SECRET_VARIABLES} | set(keys)
-    for secret in sorted((s for s in secrets if len(s) >= MIN_SECRET and s != PLACEHOLDER_KEY), key=len,
-                         reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 class Attempts:

@@ -195,7 +195,19 @@ class _Language:
                     self.seen.add(t)
                     owned[split].append(t)
         self.flow.bar.grow(sum(map(len, owned.values())))
+        for split in self.plan.splits:  # up front, the few strings long enough to be over the limit
+            for t in owned[split]:
+                if len(t) * 6 > self.tr.max_chars:
+                    self._refuse_too_long(split, t)
         send(self.flow, self._batches(owned))
+
+    def _refuse_too_long(self, split: str, text: str) -> None:
+        """A string the service refuses whole, whatever is retried: stop, naming its question and the limit."""
+        if self.tr.hard_max_chars and not self.job.copied(text) and self.flow.sizes[text] > self.tr.max_chars:
+            where = ", ".join(_ids_of(self.plan, split, {text}, self.key_of)) or "a string"
+            raise MmluMlError(f"{where} ({split}) is {self.flow.sizes[text]:,} characters as sent, over the "
+                              f"{self.tr.name} translator's limit of {self.tr.max_chars:,} per request; shorten it "
+                              "or leave its subject out (--subjects)")
 
     def _batches(self, owned: dict[str, list[str]]):
         """(split, batch) in order: each chunk of a split's strings copied, looked up in the cache, or packed."""
@@ -222,6 +234,7 @@ class _Language:
             flow.bar.skip(len(chunk) - len(fresh) + len(hits))
             for t in fresh:
                 if t not in hits:
+                    self._refuse_too_long(split, t)
                     self.todo[split].append(t)
                     yield flow.sizes[t]
 

@@ -82,10 +82,11 @@ class FakeAzure:
 
     def __init__(self, key: str = "test-key", region: str | None = None, latency: float = 0.0,
                  p429: float = 0.0, p500: float = 0.0, retry_after: str = "0", retry_after_5xx: bool = False,
-                 languages: set[str] | None = None, seed: int = 0, port: int = 0):
+                 languages: set[str] | None = None, seed: int = 0, port: int = 0, echo_key: bool = False):
         self.key, self.region, self.latency = key, region, latency
         self.p429, self.p500, self.retry_after, self.retry_after_5xx = p429, p500, retry_after, retry_after_5xx
         self.languages = languages           # target codes it knows (None: any)
+        self.echo_key = echo_key             # a careless server: its error messages repeat the key it was sent
         # statuses to answer first, in order, then normal behaviour: an HTTP status, DROP (close the
         # connection without a reply), SHORT (a 200 that leaves out the last translation), TRUNC (a 200 whose
         # JSON body is cut in half) or SLOW (a normal reply after `slow_s` seconds, past a client's timeout)
@@ -148,6 +149,8 @@ class FakeAzure:
                 self.wfile.write(data)
 
             def _error(self, status: int, code: int, message: str, headers: dict | None = None) -> None:
+                if fake.echo_key:
+                    message += f" (your key {self.headers.get('Ocp-Apim-Subscription-Key')} is fine)"
                 with fake.lock:
                     fake.stats[f"status_{status}"] += 1
                 self._reply(status, {"error": {"code": str(code), "message": message}}, headers)

@@ -5,12 +5,19 @@ faults - malformed, dropped, reordered items: tests/translate/test_llm_translate
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 
-from conftest import cli
+from conftest import ROOT, assert_one_line_error, cli, write_csv
 from support.fake_azure import DROP, SHORT, SLOW, TRUNC
 from mmlu_ml.core import languages
+from mmlu_ml.core.errors import MmluMlError
 from mmlu_ml.translate.translators.azure import AzureTranslator
 
 KEY = "faults-key-4471"
@@ -64,3 +71,104 @@ def test_faulty_server_through_the_stage_writes_only_whole_correct_files(tiny_so
     proc = cli(*args, "--languages", "cy", "--cache-dir", tmp_path / "c3", "--out", tmp_path / "o3", env=env)
     assert proc.returncode == 1, proc.stderr
     assert not list((tmp_path / "o3").rglob("*.jsonl"))
+
+
+# -- hostile conditions (issue 38): a full disk, a key echoed back, Ctrl-C, permanent faults ----------------------
+
+def _args(source, tmp_path, *extra) -> list:
+    return ["translate", "--translator", "azure", "--languages", "sw", "--splits", "dev", "--source", source,
+            "--cache-dir", tmp_path / "cache", "--out", tmp_path / "out", "--concurrency", "1", *extra]
+
+
+def _env(fake) -> dict:
+    return {"AZURE_TRANSLATOR_KEY": KEY, "AZURE_TRANSLATOR_ENDPOINT": fake.endpoint, "MMLU_ML_TRANSLATOR_MODEL": ""}
+
+
+def test_a_full_disk_stops_at_once_with_the_os_error_then_a_rerun_pays_only_for_the_rest(mmlu_dir, fake_azure,
+                                                                                       tmp_path):
+    """The cache's file may not grow past 64 KiB (RLIMIT_FSIZE, as `ulimit -f` sets it): the first batch's commit
+    fails, nothing more is sent, and the one line is the OS's reason with the file named."""
+    import resource
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
+
+    args = [sys.executable, "-m", "mmlu_ml.cli", *map(str, _args(mmlu_dir, tmp_path))]
+    proc = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **_env(fake_azure)}, cwd=ROOT,
+                          timeout=300, preexec_fn=limited)
+    assert_one_line_error(proc, "cannot write the cache", "translations.sqlite", "file too large", "free space")
+    # dev of all subjects is 3 requests; the first one's commit failed, and at most the one that took its slot
+    # while it was committing had gone out: the third was never sent
+    paid = fake_azure.snapshot()
+    assert paid["requests"] <= 2
+    cli(*_args(mmlu_dir, tmp_path), env=_env(fake_azure), check=True)  # space freed: the same command
+    rerun = fake_azure.snapshot()["elements"] - paid.get("elements", 0)
+    cli(*_args(mmlu_dir, tmp_path / "clean"), env=_env(fake_azure), check=True)
+    assert rerun == fake_azure.snapshot()["elements"] - paid.get("elements", 0) - rerun  # as a clean run
+
+
+@pytest.mark.fake_azure(key=KEY, echo_key=True, languages={"cy"})
+def test_a_key_the_server_echoes_is_scrubbed_from_stderr_and_files(tiny_source, fake_azure, tmp_path):
+    proc = cli(*_args(tiny_source, tmp_path, "--subjects", "astronomy,virology"), env=_env(fake_azure))
+    assert_one_line_error(proc, "rejected a request", "***")
+    assert KEY not in proc.stderr + proc.stdout
+    for path in tmp_path.rglob("*"):
+        assert not path.is_file() or KEY.encode() not in path.read_bytes(), path
+
+
+def test_ctrl_c_stops_within_seconds_while_a_request_hangs(mmlu_dir, fake_azure, tmp_path):
+    """The first batch comes back and is cached; the second hangs for a minute; SIGINT ends the run in seconds."""
+    fake_azure.slow_s = 60
+    fake_azure.script = [200, SLOW, SLOW]
+    args = [sys.executable, "-m", "mmlu_ml.cli", *map(str, _args(mmlu_dir, tmp_path))]
+    proc = subprocess.Popen(args, env={**os.environ, **_env(fake_azure)}, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while fake_azure.snapshot().get("requests", 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+    assert took < 5 and proc.returncode == 130, (took, proc.returncode, err)
+    assert "interrupted" in err and "run the same command to resume" in err and "Traceback" not in err
+    with sqlite3.connect(tmp_path / "cache" / "translations.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM translations").fetchone()[0] > 0  # the first batch is kept
+    assert not list((tmp_path / "out").rglob("*.jsonl"))
+
+
+def test_a_404_on_the_endpoint_path_is_permanent(fake_azure, monkeypatch):
+    monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", fake_azure.endpoint + "/translatr")
+    with pytest.raises(MmluMlError, match=r"AZURE_TRANSLATOR_ENDPOINT .*/translatr answers 404.*check the path"):
+        AzureTranslator(None, None).translate(["Hello"], EN, SW)
+    assert fake_azure.snapshot().get("requests", 0) == 0  # the fake counts only what reached /translate
+
+
+def test_a_host_that_does_not_resolve_is_named(monkeypatch):
+    monkeypatch.setenv("AZURE_TRANSLATOR_KEY", KEY)
+    monkeypatch.setenv("AZURE_TRANSLATOR_ENDPOINT", "http://no-such-host.invalid")
+    with pytest.raises(MmluMlError, match="'no-such-host.invalid' of AZURE_TRANSLATOR_ENDPOINT does not resolve"):
+        AzureTranslator(None, None).translate(["Hello"], EN, SW)
+
+
+def test_the_openai_translator_names_a_host_that_does_not_resolve(monkeypatch):
+    from mmlu_ml.translate.translators.openai import OpenAITranslator
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-5521")
+    tr = OpenAITranslator("some-model", None, base_url="http://no-such-host.invalid/v1", max_retries=0)
+    with pytest.raises(MmluMlError, match="'no-such-host.invalid' .* does not resolve"):
+        tr.translate(["Hello"], EN, SW)
+
+
+def test_a_string_over_the_request_limit_is_refused_up_front(tmp_path, fake_azure):
+    root = tmp_path / "mmlu"
+    write_csv(root / "dev" / "astronomy_dev.csv", [["Short question?", "a", "b", "c", "d", "A"],
+                                                   ["Long " * 12_000 + "?", "a", "b", "c", "d", "B"]])
+    proc = cli(*_args(root, tmp_path, "--subjects", "astronomy"), env=_env(fake_azure))
+    assert_one_line_error(proc, "astronomy", "over the azure translator's limit of 50,000")
+    assert "run the same command again" not in proc.stderr
+    assert fake_azure.snapshot().get("requests", 0) == 0

@@ -16,6 +16,7 @@ from typing import Sequence
 
 from ...core.errors import MmluMlError
 from ...core.paths import component
+from ...core.secrets import scrub
 from .base import Model
 
 PROBE = "Question?\nA) one\nB) two\nC) three\nD) four\nAnswer:"
@@ -65,7 +66,7 @@ class HFModel(Model):
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(spec)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(spec, dtype=self.dtype)
         except (OSError, ValueError) as exc:
-            first = (str(exc).strip().splitlines() or ["not found"])[0][:160]
+            first = (scrub(str(exc)).strip().splitlines() or ["not found"])[0][:160]
             raise MmluMlError(f"hf: cannot load {spec!r} ({first}); pass a hub id or a folder with config.json, "
                               "tokenizer and weights") from None
         # transformers' decorator on .to() hides its self: mypy reads the device as the model

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ...core import openai_client
+from ...core import openai_client, secrets
 from ...core.errors import MmluMlError
 from ...core.paths import component
 from .base import Model
@@ -249,7 +249,7 @@ class OpenAIModel(Model):
             except (RequestFailed, NoLetter) as exc:
                 return exc
             except Exception as exc:  # a server answer we could not read: that item fails, not the run
-                return RequestFailed(openai_client.scrub(f"{type(exc).__name__}: {exc}", self._key))
+                return RequestFailed(secrets.scrub(f"{type(exc).__name__}: {exc}", self._key))
 
         if self.concurrency == 1 or len(items) <= 1:
             return [guarded(item) for item in items]
@@ -276,7 +276,7 @@ class OpenAIModel(Model):
             tries = openai_client.attempts_of(exc)
             text = (f"{type(exc).__name__}{f' {status}' if status else ''} after {tries} "
                     f"attempt{'s' * (tries > 1)}: {exc}")
-            raise RequestFailed(openai_client.scrub(text, self._key)[:400], status) from None
+            raise RequestFailed(secrets.scrub(text, self._key)[:400], status) from None
 
     # -- what the server offers (probed once) -------------------------------------------------------------------
 

@@ -27,9 +27,10 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest
 
 from ...core import protect
-from ...core.endpoints import is_loopback, warn_plain_http
+from ...core.endpoints import is_loopback, unresolved, warn_plain_http
 from ...core.errors import MmluMlError
 from ...core.languages import Language
+from ...core.secrets import scrub
 from .base import Translator
 from ..pacing import pack
 
@@ -62,6 +63,7 @@ class AzureTranslator(Translator):
     protects = True  # protect's spans come back unchanged: each text's spans are in its cache key
     max_items = 1000       # documented per-request limits; counted on the HTML we send
     max_chars = 50_000
+    hard_max_chars = True  # a longer element is refused by the service, whatever we retry
     bills_characters = True  # priced by the character: the dry run's USD (--price-per-million, S1 list price)
 
     def __init__(self, model: str | None, cache_dir: Path, concurrency: int = 4):
@@ -154,7 +156,10 @@ class AzureTranslator(Translator):
             response = self._client().send_request(request, retry_on_methods=RETRY_METHODS)
         except DecodeError:  # a 200 whose JSON body is cut short: the pipeline decodes it before we see it
             return _MALFORMED
-        except AzureError:
+        except AzureError as exc:
+            if unresolved(exc):  # a mistyped host: no retry can help
+                raise MmluMlError(f"the host {urlsplit(self.endpoint).hostname!r} of AZURE_TRANSLATOR_ENDPOINT does "
+                                  "not resolve; check its spelling (and the network's DNS)") from None
             return [None] * len(markup)  # connection errors and timeouts, still failing after the retries
         if response.status_code in (401, 403):
             raise MmluMlError(f"Azure Translator refused the credentials ({response.status_code}); check "
@@ -164,6 +169,9 @@ class AzureTranslator(Translator):
             fix = ("check the language's `azure` code in languages.yaml" if "language" in detail.lower()
                    else "mmlu-ml built a request the service refuses; please report it with this message")
             raise MmluMlError(f"Azure Translator rejected a request to {target!r} (400 {detail}); {fix}")
+        if response.status_code == 404:  # a mistyped path: every request would get the same answer
+            raise MmluMlError(f"AZURE_TRANSLATOR_ENDPOINT {self.endpoint} answers 404 for its /translate: check "
+                              f"the path (the global endpoint is {DEFAULT_ENDPOINT}, with none)")
         if response.status_code != 200:
             return [None] * len(markup)  # 429/5xx still failing after the retries: these strings failed
         try:
@@ -191,6 +199,6 @@ def _error_of(response) -> str:
     """`code: message` of the service's error JSON, short, for a one-line error."""
     try:
         error = response.json()["error"]
-        return f"{error.get('code')}: {str(error.get('message'))[:160]}"
+        return scrub(f"{error.get('code')}: {error.get('message')}")[:200]
     except (ValueError, KeyError, TypeError, AttributeError):
         return "no detail"

@@ -22,6 +22,7 @@ class Translator(ABC):
     protects: ClassVar[bool] = False      # keeps protect's spans: each text's spans go into its cache key
     bills_characters: ClassVar[bool] = False  # priced by the character: the dry run prices it
     glossary: ClassVar[bool] = False      # takes glossary hints (for the languages `takes_hints` names)
+    hard_max_chars: ClassVar[bool] = False  # the service refuses one string over max_chars: the stage stops first
 
     def __init__(self, model: str | None, cache_dir: Path | None, concurrency: int = 1) -> None:
         """What the stage gives every translator (translate.stage.COMMON_TRANSLATOR_ARGS); a translator's own

@@ -16,9 +16,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from ...core import openai_client
-from ...core.endpoints import public_url
+from ...core import openai_client, secrets
+from ...core.endpoints import public_url, unresolved
 from ...core.errors import MmluMlError
 from ...core.languages import Language
 from .base import Translator
@@ -91,7 +92,7 @@ class OpenAITranslator(Translator):
             if self._cap_param == "max_tokens" and "max_tokens" in _message(exc):
                 self._cap_param = "max_completion_tokens"  # newer OpenAI models take only this name
                 return self._ask(texts, source, target, tally)
-            raise ReplyError(openai_client.scrub(f"request refused (400, {_code(exc)})")) from None
+            raise ReplyError(secrets.scrub(f"request refused (400, {_code(exc)})")) from None
         except openai.AuthenticationError:
             raise MmluMlError(f"{public_url(self.base_url)} refused the API key (401); check OPENAI_API_KEY") from None
         except openai.PermissionDeniedError:
@@ -109,7 +110,10 @@ class OpenAITranslator(Translator):
             except ReplyError:
                 if attempt + 1 < REPLY_ATTEMPTS:
                     time.sleep(self.backoff_s * 2 ** attempt * (0.5 + random.random()))
-            except (openai.APIConnectionError, openai.APIStatusError):
+            except (openai.APIConnectionError, openai.APIStatusError) as exc:
+                if unresolved(exc):  # a mistyped host: no retry can help
+                    raise MmluMlError(f"the host {urlsplit(self.base_url).hostname!r} of {public_url(self.base_url)} "
+                                      "does not resolve; check --translator-args base_url / OPENAI_BASE_URL") from None
                 return [None] * len(texts)  # the SDK already retried: the server is down or overloaded
         if len(texts) == 1:
             return [None]
