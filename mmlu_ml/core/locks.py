@@ -4,7 +4,8 @@
 dies, however it dies, so a killed run never leaves a lock that blocks the next one. The holder writes who it is
 (pid, command, since when) into the file, for the message of a run that finds it taken: that run waits, saying so
 on stderr (`wait=True`), or stops at once with one line naming the holder (`wait=False`, an `MmluMlError`).
-The file is removed when the lock is let go; a run that finds the file it locked already removed (a holder let
+The file is removed when the lock is let go, and so are the folders made for it if nothing else went in (a run
+that failed leaves no folder behind); a run that finds the file it locked already removed (a holder let
 go between its open and its lock) opens the new one, so two runs never hold two files of one name.
 
 What takes which lock (the same name in every run, so they meet on it):
@@ -57,7 +58,11 @@ def _lock(path: Path, what: str, wait: bool) -> int:
     """An open descriptor of `path` holding its flock (see the module docstring)."""
     said = False
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # a run letting go of its lock removed the empty folder just made
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -88,8 +93,17 @@ def held(path: Path, what: str, wait: bool = True) -> Iterator[None]:
     """Hold the lock `path` (created, with its folder) while the block runs. `what`: what it guards, in words
     ("scoring oracle/gpt4/de in results"), for the messages."""
     path = Path(path)
+    made: list[Path] = []  # the folders made for the lock, deepest first: removed with it if nothing else went in
+    folder = path.parent
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _lock(path, what, wait)
+    try:
+        fd = _lock(path, what, wait)
+    except BaseException:
+        _remove(made)
+        raise
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, _me(), 0)
@@ -100,3 +114,13 @@ def held(path: Path, what: str, wait: bool = True) -> Iterator[None]:
         except FileNotFoundError:
             pass
         os.close(fd)
+        _remove(made)
+
+
+def _remove(folders: list[Path]) -> None:
+    """Remove the empty ones of `folders` (deepest first), so a run that failed leaves no folder behind."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # something else is in it (another run's lock or files): it stays, and so do those above
+            return
