@@ -139,7 +139,8 @@ def _held(job: Job, tr: Translator, lang: Language, cached: bool) -> ExitStack:
     try:
         if cached:
             name = f"{job.db_path.name}.{component(tr.name, 'translator')}-{component(lang.code, 'language')}.lock"
-            stack.enter_context(locks.held(job.db_path.with_name(name), f"{what} with the cache in {job.db_path.parent}"))
+            cache_dir = job.db_path.parent
+            stack.enter_context(locks.held(job.db_path.with_name(name), f"{what} with the cache in {cache_dir}"))
         folder = translations_dir(job.out, tr.name, lang.code)
         stack.enter_context(locks.held(folder.with_name(f".{folder.name}.lock"), f"{what} in {job.out}"))
     except BaseException:
