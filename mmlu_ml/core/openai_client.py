@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from .endpoints import is_loopback, public_url, warn_plain_http
 from .errors import MmluMlError
-from .secrets import PLACEHOLDER_KEY, scrub  # noqa: F401  (scrub lives in core/secrets.py; kept here for old importers)
+from .secrets import PLACEHOLDER_KEY
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRY_AFTER_CAP_S = 60.0  # the longest a server's Retry-After makes us wait when our own backoff is set

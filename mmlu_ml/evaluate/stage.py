@@ -13,13 +13,14 @@ import hashlib
 import logging
 import sys
 import time
+from contextlib import ExitStack
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from ..core import artifacts, openai_client, protocols, registry, settings
+from ..core import artifacts, locks, protocols, registry, secrets, settings
 from ..core.cache import Cache, key_of
 from ..core.errors import MmluMlError
 from ..core.languages import load as load_languages
@@ -62,7 +63,7 @@ def prefix_digest(prefix: str) -> str:
 def _scrub(text: str) -> str:
     """Error text goes to files; never let a key the SDK echoed go with it (scrubbed before the cut, so a key
     across the 300th character cannot leave half of itself)."""
-    return openai_client.scrub(text)[:300]
+    return secrets.scrub(text)[:300]
 
 
 def _row(q: Question, gold: str, result, protocol: protocols.Protocol, inp: LanguageInput, key: str) -> dict:
@@ -181,9 +182,14 @@ def run_evaluate(selection: Selection, places: Places, languages: str = "gpt4",
     mdl = load_model(model, places.cache_dir, base_url, model_concurrency, seed, model_args)
     run = Run(selection, places, model, mdl, mdl.fingerprint(), proto, ds,
               [q for q in ds.questions if q.split in selection.splits])
-    results, spent = _score(run, inputs, {q.id: q.answer for q in scored},
-                            max(4, 2 * model_concurrency, mdl.prompts_per_call))
-    evaluation = write_results(run, results, spent)
+    with ExitStack() as held:  # each language's predictions are this run's until its rows are in the tables
+        for code in dict.fromkeys(inp.language.code for inp in inputs):
+            path = predictions_file(places.out, mdl.name, proto.name, code)
+            held.enter_context(locks.held(path.with_name(path.name + ".lock"),
+                                          f"scoring {mdl.name}/{proto.name}/{code} in {places.out}", wait=False))
+        results, spent = _score(run, inputs, {q.id: q.answer for q in scored},
+                                max(4, 2 * model_concurrency, mdl.prompts_per_call))
+        evaluation = write_results(run, results, spent)
     _all_scored(results, evaluation)
     return evaluation
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import __version__
-from ..core import artifacts
+from ..core import artifacts, locks
 from ..core.cache import key_of
 from ..core.checks import flagged_questions
 from ..core.mmlu import Dataset
@@ -72,7 +72,15 @@ class _Tables:
 
 def write_results(run: Run, results: list[tuple[LanguageInput, str, dict]], spent: dict) -> Evaluation:
     """Score every language of `results` ((input, config key, id -> prediction row)), write the tables and the
-    manifest entry; `spent`: config key -> this run's seconds and questions answered."""
+    manifest entry; `spent`: config key -> this run's seconds and questions answered. The tables and the
+    manifest are read, changed and written under one lock of the folder, so a run beside this one, scoring
+    other languages, cannot write back what it read before this run's rows were in."""
+    out = run.places.out
+    with locks.held(out / ".scores.lock", f"writing the tables of {out}"):
+        return _write_results(run, results, spent)
+
+
+def _write_results(run: Run, results: list[tuple[LanguageInput, str, dict]], spent: dict) -> Evaluation:
     out = run.places.out
     earlier = scores.manifest_languages(out, run.entry)
     english = _english(run, results)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import __version__
 from . import data as report_data, html as report_html, leaderboard, quality as report_quality
+from ..core import locks
 from ..core.artifacts.results import read_checks, read_sensitivity
 from ..core.errors import MmluMlError
 from ..core.records import read_json_dict, same_but, write_atomic, write_json
@@ -65,9 +66,14 @@ class Report:
 
 def run_report(out: str | os.PathLike = "results", published: bool = True, screenshot: bool | None = None) -> Report:
     """Write the report for the results in `out`. `screenshot`: True needs chromium, None takes the screenshot
-    when chromium is installed, False skips it."""
+    when chromium is installed, False skips it. Two reports of one folder at once: one waits for the other."""
     out = Path(out)
-    results = report_data.load(out)
+    results = report_data.load(out)  # a folder with no results fails here, before the lock is made in it
+    with locks.held(out / ".report.lock", f"writing the report of {out}"):
+        return _report(out, results, published, screenshot)
+
+
+def _report(out: Path, results, published: bool, screenshot: bool | None) -> Report:
     board = leaderboard.build(results, published)
     folder = out / "report"
     paths = _write_files(folder, _render(out, results, board, published))

@@ -11,15 +11,17 @@ after another so each split's manifest counts exactly what it cost.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..core import cache as cache_mod, languages as languages_mod, protect, registry, settings
+from ..core import cache as cache_mod, languages as languages_mod, locks, protect, registry, settings
 from ..core.checks import check_language
 from ..core.errors import MmluMlError
 from ..core.languages import Language
 from ..core.options import Places, Selection
+from ..core.paths import component, translations_dir
 from . import glossary as glossary_mod, in_context, instructions, translators
 from .ask import settle_lines
 from .pacing import Pacer, pack
@@ -112,7 +114,8 @@ def _translate(job: Job, langs: list[Language], terms, chars_per_hour: int) -> l
     summary: list[dict] = []
     if job.english in langs:
         ident = registry.load(translators.TRANSLATORS, "identity", "translator")(None, None)
-        summary += _Language(job, ident, job.english, None, None, None, Memo(len)).run(run_checks=False)
+        with _held(job, ident, job.english, cached=False):
+            summary += _Language(job, ident, job.english, None, None, None, Memo(len)).run(run_checks=False)
     foreign = [lang for lang in langs if lang.code != "en"]
     if foreign and job.tr is not None:
         db = cache_mod.Cache(job.db_path, "translations")
@@ -120,10 +123,30 @@ def _translate(job: Job, langs: list[Language], terms, chars_per_hour: int) -> l
         try:
             for lang in foreign:
                 hinted = terms if job.tr.takes_hints(lang) else None
-                summary += _Language(job, job.tr, lang, db, pacer, hinted, job.sizes).run(run_checks=True)
+                with _held(job, job.tr, lang, cached=True):
+                    summary += _Language(job, job.tr, lang, db, pacer, hinted, job.sizes).run(run_checks=True)
         finally:
             db.close()
     return summary
+
+
+def _held(job: Job, tr: Translator, lang: Language, cached: bool) -> ExitStack:
+    """The locks of one language's translation (core/locks.py): of the cache's strings of this translator and
+    language, and of its set in the results folder, always in that order. A second run of the language waits,
+    saying for whom, and then finds what the first paid for in the cache (or in the folder) and pays nothing."""
+    stack = ExitStack()
+    what = f"translating {lang.code} ({tr.name})"
+    try:
+        if cached:
+            name = f"{job.db_path.name}.{component(tr.name, 'translator')}-{component(lang.code, 'language')}.lock"
+            cache_dir = job.db_path.parent
+            stack.enter_context(locks.held(job.db_path.with_name(name), f"{what} with the cache in {cache_dir}"))
+        folder = translations_dir(job.out, tr.name, lang.code)
+        stack.enter_context(locks.held(folder.with_name(f".{folder.name}.lock"), f"{what} in {job.out}"))
+    except BaseException:
+        stack.close()
+        raise
+    return stack
 
 
 def _refuse(summary: list[dict], strict: bool) -> None:

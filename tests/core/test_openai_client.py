@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mmlu_ml.core import openai_client
+from mmlu_ml.core import openai_client, secrets
 from mmlu_ml.core.errors import MmluMlError
 from support.fake_openai import FakeOpenAI, chat, scripted
 
@@ -53,10 +53,10 @@ def test_scrub_hides_every_known_secret(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     monkeypatch.setenv("AZURE_TRANSLATOR_KEY", "azure-KEY-0042")
     text = f"401 for Bearer {SECRET}; azure azure-KEY-0042; client sk-own-key-77; abc"
-    assert openai_client.scrub(text, "sk-own-key-77", "abc") == "401 for Bearer ***; azure ***; client ***; abc"
+    assert secrets.scrub(text, "sk-own-key-77", "abc") == "401 for Bearer ***; azure ***; client ***; abc"
     # a key holding another goes whole; the placeholder sent to keyless servers is no secret
-    assert openai_client.scrub(f"x{SECRET}-longer", f"{SECRET}-longer") == "x***"
-    assert openai_client.scrub(openai_client.PLACEHOLDER_KEY) == openai_client.PLACEHOLDER_KEY
+    assert secrets.scrub(f"x{SECRET}-longer", f"{SECRET}-longer") == "x***"
+    assert secrets.scrub(openai_client.PLACEHOLDER_KEY) == openai_client.PLACEHOLDER_KEY
 
 
 def _client(server, retries: int, backoff: float | None = 0.01):

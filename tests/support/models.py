@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -162,3 +163,13 @@ class FlakyModel(_KnowsQuestions):
 
     def generate(self, prompts, max_tokens):
         raise NotImplementedError
+
+
+class SlowModel(HashModel):
+    """Spec: seconds per question. A HashModel that takes its time, so two runs overlap (tests of shared folders)."""
+
+    name = "slow"
+
+    def letter_logprobs(self, prefix, suffixes, letters):
+        time.sleep(float(self.spec) * len(suffixes))
+        return super().letter_logprobs(prefix, suffixes, letters)
