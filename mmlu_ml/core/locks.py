@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import MmluMlError
+from .records import cannot_write
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,12 @@ def held(path: Path, what: str, wait: bool = True) -> Iterator[None]:
     while not folder.exists():
         made.append(folder)
         folder = folder.parent
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = _lock(path, what, wait)
+    except OSError as exc:  # a file where the folder goes, a read-only or full disk: the writers' one line
+        _remove(made)
+        raise cannot_write(path, exc) from None
     except BaseException:
         _remove(made)
         raise
