@@ -294,3 +294,39 @@ def test_letters_absent_from_the_top_list_fail_the_item_not_the_run(serve, caplo
     m2 = model(serve(scripted(completions=lambda b, h: (200, completion({" The": -0.1, " It": -1.0})))))
     [failure] = m2.letter_logprobs("Q:", ["x"], LETTERS)
     assert isinstance(failure, NoLetter)
+
+
+def test_ctrl_c_stops_evaluate_within_seconds_while_requests_hang(tiny_source, tmp_path, serve):
+    """Scoring requests that hang for a minute (the probes answer): SIGINT ends the command in seconds, exit 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def answer(body, headers):
+        hangs = "multiple-choice" in str(body.get("prompt", ""))
+        return (200, completion(TOP), 60.0 if hangs else 0.0, {})
+
+    server = serve(scripted(completions=answer))
+    args = [sys.executable, "-m", "mmlu_ml.cli", "evaluate", "--source", str(tiny_source), "--languages", "en",
+            "--subjects", "astronomy", "--limit", "2", "--model", "openai:fake-model", "--base-url", server.url,
+            "--model-concurrency", "2", "--model-args", "api=completions,retries=0", "--out", str(tmp_path / "out"),
+            "--cache-dir", str(tmp_path / "cache")]
+    proc = subprocess.Popen(args, env={**os.environ, "OPENAI_API_KEY": SECRET}, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("multiple-choice" in str((c[1] or {}).get("prompt", "")) for c in server.posts("/completions")):
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+    assert took < 5 and proc.returncode == 130, (took, proc.returncode, err)
+    assert "Traceback" not in err and SECRET not in err

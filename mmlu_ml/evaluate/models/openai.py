@@ -253,8 +253,14 @@ class OpenAIModel(Model):
 
         if self.concurrency == 1 or len(items) <= 1:
             return [guarded(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)))
+        try:
             return list(pool.map(guarded, items))
+        except BaseException:  # Ctrl-C: leave requests that hang behind instead of waiting them out
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=False)
 
     def _call(self, request: Callable):
         """`request()`, which the SDK retries on 408/409/429/5xx, timeouts and lost connections; what still fails
