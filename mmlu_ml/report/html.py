@@ -136,7 +136,18 @@ def _float(text: str) -> float | None:
         return None
 
 
-def _languages(board: Board) -> str:
+def _language_cell(r, links: dict[str, str]) -> str:
+    """The language's name, a link to its questions' page opened on the questions it lost against English."""
+    name = esc(r.name + ("" if r.comparable or r.pilot is not None else " †") + pilot_mark(r))
+    href = links.get(r.code)
+    if not href:
+        return f"<td>{name}</td>"
+    flips = "" if r.code == "en" else "#flip=lost"
+    tip = "its questions" if r.code == "en" else "its questions right in English and wrong here"
+    return f'<td><a class="questions" href="{esc(href + flips)}" title="{esc(tip)}">{name}</a></td>'
+
+
+def _languages(board: Board, links: dict[str, str]) -> str:
     paired = board.has_paired
     per = 3 if paired else 2
     lead = [th("Language"), th("Code"), th("Strings flagged %", "number")] + (
@@ -147,8 +158,7 @@ def _languages(board: Board) -> str:
                      + ([th("diff. vs en (pts)", "number")] if paired else [])]
     rows = []
     for r in board.languages:
-        cells = [td_text(r.name + ("" if r.comparable or r.pilot is not None else " †") + pilot_mark(r)),
-                 td_text(r.code),
+        cells = [_language_cell(r, links), td_text(r.code),
                  td_num(r.flagged, flagged_cell(r), title="" if r.comparable else NOT_COMPARABLE_NOTE)]
         if board.published:
             cells.append(td_num(r.gpt4, "-" if r.gpt4 is None else f"{r.gpt4:.1f}",
@@ -208,8 +218,9 @@ def _categories(board: Board) -> str:
     return table("by-category", header, rows, _signatures(board))
 
 
-def to_html(board: Board, chart_svg: bytes, out_label: str, extra: str = "") -> str:
-    """The page; `extra`: sections other modules render (translation sensitivity, tags), before the signatures."""
+def to_html(board: Board, chart_svg: bytes, out_label: str, extra: str = "", links: dict[str, str] | None = None) -> str:
+    """The page; `extra`: sections other modules render (translation sensitivity, tags), before the signatures;
+    `links`: language code -> its questions page (report/questions/<lang>.html), which a language's name opens."""
     chart = base64.b64encode(chart_svg).decode("ascii")
     if board.note:
         banner = (f'<p class="sample" id="sample"><strong>Sample, not the full test set:</strong> '
@@ -225,9 +236,11 @@ def to_html(board: Board, chart_svg: bytes, out_label: str, extra: str = "") -> 
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>mmlu-ml: multilingual MMLU leaderboard</title>", f"<style>{STYLE}</style></head><body>",
         "<h1>Multilingual MMLU leaderboard</h1>", banner,
-        "<p>Click a column header to sort; hover a number for the configuration that produced it.</p>",
+        "<p>Click a column header to sort; hover a number for the configuration that produced it."
+        + (' A language\'s name opens <a href="questions.html">its questions</a>: the ones its models got right in '
+           "English and wrong in it." if links else "") + "</p>",
         "<h2>Models</h2>", _models(board),
-        "<h2>Accuracy by language</h2>", _languages(board),
+        "<h2>Accuracy by language</h2>", _languages(board, links or {}),
         '<figure><img alt="Accuracy by language, with published baselines" '
         f'src="data:image/svg+xml;base64,{chart}"><figcaption class="signature">{_signatures(board)}'
         "</figcaption></figure>",

@@ -1,7 +1,8 @@
 """Stage 3: turn <out>/scores.csv (and the stage manifests) into <out>/report/.
 
 Writes accuracy_by_language.png/.svg (the GPT-4 report's chart for our models), leaderboard.md/.csv/.html,
-translation_quality.md, report.manifest.json, and leaderboard.png (the page as chromium renders it) when a
+translation_quality.md, questions.html and questions/<lang>.html (each question, its translations and every
+model's answers) when the folder has predictions, report.manifest.json, and leaderboard.png (the page as chromium renders it) when a
 chromium is at hand. Everything is rendered in memory first and each file is written atomically, so a
 failure leaves the previous report intact rather than half of a new one.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from .. import __version__
 from . import data as report_data, html as report_html, leaderboard, quality as report_quality
+from . import questions as report_questions, questions_page
 from ..core import locks
 from ..core.artifacts.results import read_checks, read_sensitivity
 from ..core.errors import MmluMlError
@@ -113,6 +115,8 @@ def _render(out: Path, results, board, published: bool) -> dict[str, bytes | str
         pair_fig = sensitivity.draw(pairs)
         rendered.update({"translators.png": chart.render(pair_fig, "png"),
                          "translators.svg": chart.render(pair_fig, "svg")})
+    pages = report_questions.build(results)
+    links = {p.code: f"{questions_page.FOLDER}/{report_questions.page_name(p.code)}" for p in pages}
     markdown = (leaderboard.to_markdown(board).rstrip("\n").split("\n")
                 + sensitivity.markdown(pairs, tags, checks=checks))
     texts: dict[str, str] = {
@@ -120,8 +124,9 @@ def _render(out: Path, results, board, published: bool) -> dict[str, bytes | str
         "leaderboard.csv": leaderboard.to_csv(board),
         "leaderboard.html": report_html.to_html(
             board, rendered["accuracy_by_language.svg"], str(out),
-            sensitivity.html(pairs, tags, rendered.get("translators.svg"), checks)),
+            sensitivity.html(pairs, tags, rendered.get("translators.svg"), checks), links),
         "translation_quality.md": report_quality.to_markdown(results),
+        **questions_page.render(pages),
     }
     return {**rendered, **texts}
 
