@@ -90,6 +90,9 @@ def reported(result) -> None:
     shot = f"; screenshot {paths['leaderboard.png']}" if "leaderboard.png" in paths else ""
     click.echo(f"leaderboard: {paths['leaderboard.html']} (and .md, .csv{shot})")
     click.echo(f"translation checks: {paths['translation_quality.md']}")
+    if "questions.html" in paths:
+        pages = sum(1 for name in paths if name.startswith("questions/"))
+        click.echo(f"questions: {paths['questions.html']} (and {pages} language page(s) beside it)")
 
 
 # --- export -------------------------------------------------------------------------------------------------

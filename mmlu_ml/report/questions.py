@@ -78,7 +78,9 @@ def _answer(row: dict) -> list:
 
 def _entries(config: dict, code: str) -> list[tuple[str, str]]:
     """(translator, config key) of each translation of `code` a series scored, the scored one first."""
-    langs = config.get("languages") if isinstance(config.get("languages"), dict) else {}
+    langs = config.get("languages")
+    if not isinstance(langs, dict):
+        return []
     found = []
     for key, entry in langs.items():
         if (key == code or key.startswith(code + "@")) and isinstance(entry, dict) and entry.get("config_key"):

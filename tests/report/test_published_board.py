@@ -87,6 +87,13 @@ def test_report_regenerates_from_the_published_scores(tmp_path):
     run_report(board, published=True, screenshot=False)
     for name in TEXTS:
         assert (board / "report" / name).read_bytes() == (PUBLISHED / "report" / name).read_bytes(), name
+    # the questions' pages too, each under 2 MiB: every scored language has one, and nothing else is there
+    pages = sorted(p.relative_to(PUBLISHED / "report") for p in (PUBLISHED / "report" / "questions").glob("*.html"))
+    assert sorted(p.relative_to(board / "report") for p in (board / "report" / "questions").glob("*.html")) == pages
+    assert {p.stem for p in pages} == LANGUAGES
+    for name in ["questions.html", *map(str, pages)]:
+        data = (board / "report" / name).read_bytes()
+        assert data == (PUBLISHED / "report" / name).read_bytes() and len(data) < 2 * 2**20, name
     # the chart carries no timestamp: drawn again, the same bytes
     first = {n: (board / "report" / n).read_bytes() for n in ("accuracy_by_language.svg", "accuracy_by_language.png")}
     run_report(board, published=True, screenshot=False)
