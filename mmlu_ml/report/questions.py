@@ -10,6 +10,7 @@ whose lists are capped (the page says so).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterable
@@ -34,7 +35,6 @@ def page_name(code: str) -> str:
     """The file name of a language's page under report/questions/ (a code that is not a plain name is hashed)."""
     if _SAFE.match(code):
         return f"{code}.html"
-    import hashlib
     return "lang-" + hashlib.sha256(code.encode("utf-8")).hexdigest()[:12] + ".html"
 
 
