@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from conftest import ROOT, cli
 
 KEY = "azure-key-7f3b2c91e0d4"
-pytestmark = pytest.mark.fake_azure(key=KEY, latency=0.4)
+pytestmark = pytest.mark.fake_azure(key=KEY, latency=2.0)
 
 
 def _translate(fake_azure, source, cache, out):
@@ -30,7 +31,12 @@ def test_two_translates_of_one_language_at_once_pay_once(tiny_source, fake_azure
     One cache: the second finds the strings there; one results folder: it takes them back from the first's files."""
     outs = [tmp_path / "out", tmp_path / ("out" if shared == "out" else "other")]
     caches = [tmp_path / "cache", tmp_path / ("cache" if shared == "cache" else "cache2")]
-    runs = [_translate(fake_azure, tiny_source, cache, out) for cache, out in zip(caches, outs)]
+    # the second starts once the first is sending (holding its locks), so the two overlap on any machine
+    runs = [_translate(fake_azure, tiny_source, caches[0], outs[0])]
+    deadline = time.monotonic() + 120
+    while not fake_azure.snapshot().get("requests") and runs[0].poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    runs.append(_translate(fake_azure, tiny_source, caches[1], outs[1]))
     said = [proc.communicate(timeout=300) for proc in runs]
     assert [proc.returncode for proc in runs] == [0, 0], said
     both = fake_azure.snapshot()
